@@ -1,0 +1,262 @@
+//! matmul: 1-D, 2-D and batched with broadcast batch dimensions.
+//!
+//! Floats go to the `gemm` crate, which computes `dst = alpha*dst + beta*lhs@rhs` on strided
+//! operands (so transposed views need no copy); here alpha = 0 and `read_dst = false`.
+//! float16 uses gemm's f16 kernels, bfloat16 computes in f32; integers use a plain i-k-j loop with
+//! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread.
+use super::arith::Arith;
+use super::broadcast::broadcast_shapes;
+use crate::dtype::{result_type, DType, Elem};
+use crate::error::{fmt_shape, Error, Result};
+use crate::parallel::{install, in_worker, num_threads};
+use crate::tensor::{Arr, Tensor};
+use half::f16;
+use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
+
+/// Multiply-adds (m*n*k summed over the batch) above which matmul uses the thread pool.
+pub const PAR_FLOPS: usize = 1 << 20;
+
+/// Matrix product with numpy `matmul` semantics and Keras dtype promotion.
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+    if sa.is_empty() || sb.is_empty() {
+        return Err(Error::value(
+            "matmul",
+            format!("inputs must have at least one dimension. Received shapes {} and {}", fmt_shape(&sa), fmt_shape(&sb)),
+        ));
+    }
+    let k_a = sa[sa.len() - 1];
+    let k_b = if sb.len() == 1 { sb[0] } else { sb[sb.len() - 2] };
+    if k_a != k_b {
+        return Err(Error::shape("matmul", format!("cannot multiply shapes {} and {}", fmt_shape(&sa), fmt_shape(&sb))));
+    }
+    let dt = result_type(a.dtype(), b.dtype());
+    match dt {
+        DType::Bool => {
+            let r = matmul(&a.cast(DType::I32), &b.cast(DType::I32))?;
+            Ok(r.cast(DType::Bool))
+        }
+        DType::BF16 => Ok(matmul(&a.cast(DType::F32), &b.cast(DType::F32))?.cast(DType::BF16)),
+        DType::F32 => Ok(Tensor::F32(batched(a.cast(dt).array::<f32>().expect("f32"), b.cast(dt).array::<f32>().expect("f32"), float_mm::<f32>)?)),
+        DType::F64 => Ok(Tensor::F64(batched(a.cast(dt).array::<f64>().expect("f64"), b.cast(dt).array::<f64>().expect("f64"), float_mm::<f64>)?)),
+        DType::F16 => Ok(Tensor::F16(batched(a.cast(dt).array::<f16>().expect("f16"), b.cast(dt).array::<f16>().expect("f16"), float_mm::<f16>)?)),
+        DType::U8 => Ok(Tensor::U8(batched(a.cast(dt).array::<u8>().expect("u8"), b.cast(dt).array::<u8>().expect("u8"), int_mm::<u8>)?)),
+        DType::I32 => Ok(Tensor::I32(batched(a.cast(dt).array::<i32>().expect("i32"), b.cast(dt).array::<i32>().expect("i32"), int_mm::<i32>)?)),
+        DType::I64 => Ok(Tensor::I64(batched(a.cast(dt).array::<i64>().expect("i64"), b.cast(dt).array::<i64>().expect("i64"), int_mm::<i64>)?)),
+    }
+}
+
+/// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`.
+/// `parallel` says whether this call may use the pool.
+type MmFn<T> = fn(&Mat<T>, &Mat<T>, &mut [T], usize, usize, usize, bool);
+
+/// A strided matrix operand: pointer to element [0, 0] and row/column strides in elements.
+pub struct Mat<T> {
+    ptr: *const T,
+    rs: isize,
+    cs: isize,
+}
+// SAFETY: Mat only ever points into an Arc'd array that outlives the call and is never written.
+unsafe impl<T: Sync> Sync for Mat<T> {}
+unsafe impl<T: Sync> Send for Mat<T> {}
+
+fn float_mm<T: Elem + gemm_ty::GemmTy>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: usize, k: usize, parallel: bool) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        dst.iter_mut().for_each(|x| *x = T::zero());
+        return;
+    }
+    let par = if parallel { gemm::Parallelism::Rayon(num_threads()) } else { gemm::Parallelism::None };
+    // SAFETY: the shapes were checked by the caller; `dst` holds m*n elements, row-major;
+    // `l` and `r` point at arrays whose index ranges [m, k] and [k, n] are in bounds for their strides.
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            dst.as_mut_ptr(), 1, n as isize, false,
+            l.ptr, l.cs, l.rs,
+            r.ptr, r.cs, r.rs,
+            T::zero(), T::one(),
+            false, false, false,
+            par,
+        );
+    }
+}
+
+fn int_mm<T: Elem + Arith>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: usize, k: usize, parallel: bool) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let row = |i: usize, out: &mut [T]| {
+        out.iter_mut().for_each(|x| *x = T::zero());
+        for p in 0..k {
+            // SAFETY: i < m, p < k, j < n are in bounds of the operands by construction.
+            let aip = unsafe { *l.ptr.offset(i as isize * l.rs + p as isize * l.cs) };
+            if aip == T::zero() {
+                continue;
+            }
+            for (j, o) in out.iter_mut().enumerate() {
+                let bpj = unsafe { *r.ptr.offset(p as isize * r.rs + j as isize * r.cs) };
+                *o = T::add(*o, T::mul(aip, bpj));
+            }
+        }
+    };
+    if parallel {
+        install(|| dst.par_chunks_mut(n).enumerate().for_each(|(i, out)| row(i, out)));
+    } else {
+        dst.chunks_mut(n).enumerate().for_each(|(i, out)| row(i, out));
+    }
+}
+
+/// Handles ranks (1-D promotion), batch broadcasting and parallel strategy around `mm`.
+fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
+    let a_vec = a.ndim() == 1;
+    let b_vec = b.ndim() == 1;
+    let a2 = if a_vec { a.view().insert_axis(ndarray::Axis(0)) } else { a.view() };
+    let b2 = if b_vec { b.view().insert_axis(ndarray::Axis(1)) } else { b.view() };
+    let (ra, rb) = (a2.ndim(), b2.ndim());
+    let (m, k) = (a2.shape()[ra - 2], a2.shape()[ra - 1]);
+    let n = b2.shape()[rb - 1];
+    let batch = broadcast_shapes("matmul", &a2.shape()[..ra - 2], &b2.shape()[..rb - 2]).map_err(|_| {
+        Error::shape("matmul", format!("cannot broadcast the batch dimensions of shapes {} and {}", fmt_shape(a.shape()), fmt_shape(b.shape())))
+    })?;
+    let nb: usize = batch.iter().product();
+    let mut full_a = batch.clone();
+    full_a.extend([m, k]);
+    let mut full_b = batch.clone();
+    full_b.extend([k, n]);
+    let av = a2.broadcast(IxDyn(&full_a)).expect("checked");
+    let bv = b2.broadcast(IxDyn(&full_b)).expect("checked");
+    let (sa, sbs) = (av.strides().to_vec(), bv.strides().to_vec());
+    let nd = batch.len();
+    let offset = |idx: usize, strides: &[isize]| -> isize {
+        let mut rem = idx;
+        let mut off = 0isize;
+        for d in (0..nd).rev() {
+            let i = rem % batch[d];
+            rem /= batch[d];
+            off += i as isize * strides[d];
+        }
+        off
+    };
+    let mut out = vec![T::zero(); nb * m * n];
+    let work = nb.saturating_mul(m).saturating_mul(n).saturating_mul(k.max(1));
+    let parallel = work >= PAR_FLOPS && !in_worker() && num_threads() > 1;
+    let mat_a = |i: usize| Mat { ptr: unsafe { av.as_ptr().offset(offset(i, &sa)) }, rs: sa[nd], cs: sa[nd + 1] };
+    let mat_b = |i: usize| Mat { ptr: unsafe { bv.as_ptr().offset(offset(i, &sbs)) }, rs: sbs[nd], cs: sbs[nd + 1] };
+    if m * n > 0 {
+        if parallel && nb >= 2 * num_threads() {
+            // Many products: one per task, each serial.
+            install(|| {
+                out.par_chunks_mut(m * n).enumerate().for_each(|(i, dst)| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false))
+            });
+        } else {
+            for (i, dst) in out.chunks_mut(m * n).enumerate() {
+                if parallel {
+                    install(|| mm(&mat_a(i), &mat_b(i), dst, m, n, k, true));
+                } else {
+                    mm(&mat_a(i), &mat_b(i), dst, m, n, k, false);
+                }
+            }
+        }
+    }
+    let mut shape = batch;
+    if !a_vec {
+        shape.push(m);
+    }
+    if !b_vec {
+        shape.push(n);
+    }
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("shape").into_shared())
+}
+
+mod gemm_ty {
+    /// Element types the `gemm` crate multiplies natively.
+    pub trait GemmTy: 'static {}
+    impl GemmTy for f32 {}
+    impl GemmTy for f64 {}
+    impl GemmTy for half::f16 {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parallel;
+
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    c[i * n + j] += a[i * k + p] * b[p * n + j];
+                }
+            }
+        }
+        c
+    }
+
+    fn seq(n: usize) -> Vec<f64> {
+        (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.0).collect()
+    }
+
+    #[test]
+    fn edge_shapes_match_naive() {
+        for &(m, k, n) in &[(0, 3, 2), (2, 0, 3), (1, 1, 1), (3, 5, 7), (17, 33, 9), (64, 64, 64), (130, 70, 129)] {
+            let (av, bv) = (seq(m * k), seq(k * n));
+            let a = Tensor::from_vec(&[m, k], av.clone()).unwrap();
+            let b = Tensor::from_vec(&[k, n], bv.clone()).unwrap();
+            let c = matmul(&a, &b).unwrap();
+            assert_eq!(c.shape(), &[m, n]);
+            assert_eq!(c.to_vec::<f64>(), naive(&av, &bv, m, k, n), "{m}x{k}x{n}");
+            let ci = matmul(&a.cast(DType::I32), &b.cast(DType::I64)).unwrap();
+            assert_eq!(ci.dtype(), DType::I64);
+            assert_eq!(ci.to_vec::<f64>(), naive(&av, &bv, m, k, n));
+            let cf = matmul(&a.cast(DType::F32), &b.cast(DType::F32)).unwrap();
+            assert_eq!(cf.to_vec::<f64>(), naive(&av, &bv, m, k, n));
+        }
+    }
+
+    #[test]
+    fn transposed_operands_need_no_copy_and_agree() {
+        let (m, k, n) = (40, 30, 20);
+        let av = seq(m * k);
+        let bv = seq(n * k);
+        let a = Tensor::from_vec(&[m, k], av.clone()).unwrap();
+        let bt = Tensor::from_vec(&[n, k], bv.clone()).unwrap();
+        let b = match &bt { Tensor::F64(x) => Tensor::F64(x.clone().reversed_axes()), _ => unreachable!() };
+        let c = matmul(&a, &b).unwrap();
+        let b_std = b.to_standard_layout().to_vec::<f64>();
+        assert_eq!(c.to_vec::<f64>(), naive(&av, &b_std, m, k, n));
+    }
+
+    #[test]
+    fn vectors_and_batches() {
+        let a = Tensor::from_vec(&[3], vec![1.0f32, 2.0, 3.0]).unwrap();
+        let b = Tensor::from_vec(&[3], vec![4.0f32, 5.0, 6.0]).unwrap();
+        let c = matmul(&a, &b).unwrap();
+        assert_eq!(c.shape(), &[] as &[usize]);
+        assert_eq!(c.to_vec::<f32>(), vec![32.0]);
+        let x = Tensor::from_vec(&[2, 1, 2, 3], (0..12).map(|i| i as f32).collect()).unwrap();
+        let w = Tensor::from_vec(&[4, 3, 2], (0..24).map(|i| i as f32).collect()).unwrap();
+        let y = matmul(&x, &w).unwrap();
+        assert_eq!(y.shape(), &[2, 4, 2, 2]);
+        let e = matmul(&Tensor::zeros(&[2, 3], DType::F32), &Tensor::zeros(&[4, 5], DType::F32)).unwrap_err();
+        assert_eq!(e.to_string(), "matmul: cannot multiply shapes (2, 3) and (4, 5)");
+    }
+
+    #[test]
+    fn large_parallel_equals_serial_bitwise() {
+        let (m, k, n) = (256, 256, 256);
+        let a = crate::random::normal(&[m, k], 0.0, 1.0, DType::F32, 1, 0).unwrap();
+        let b = crate::random::normal(&[k, n], 0.0, 1.0, DType::F32, 2, 0).unwrap();
+        let par = matmul(&a, &b).unwrap();
+        // Inside a worker, kernels stay serial.
+        let ser = parallel::install(|| matmul(&a, &b).unwrap());
+        assert!(par.bit_eq(&ser) || parallel::num_threads() == 1 || {
+            // gemm splits work by output tiles, never along k, so results must match bitwise.
+            false
+        });
+    }
+}

@@ -1,0 +1,10 @@
+//! Kernels: pure functions from tensors to tensors. They know nothing of autodiff.
+pub mod arith;
+pub mod broadcast;
+pub mod elementwise;
+pub mod gemm;
+pub mod index;
+pub mod nn;
+pub mod reduce;
+pub mod shape;
+pub mod sort;
