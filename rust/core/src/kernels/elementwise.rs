@@ -323,3 +323,22 @@ mod tests {
         assert_eq!(clip(&x, &lo, &hi).unwrap().to_vec::<f32>(), vec![1.5, 2., 2.5]);
     }
 }
+
+/// The indices of the non-zero (true) elements: one int32 vector per dimension, row-major order.
+pub fn nonzero(x: &Tensor) -> Result<Vec<Tensor>> {
+    let b = cast_array::<bool>(x);
+    let nd = b.ndim();
+    let mut cols: Vec<Vec<i32>> = vec![Vec::new(); nd];
+    for (idx, &v) in b.indexed_iter() {
+        if v {
+            for (d, col) in cols.iter_mut().enumerate() {
+                col.push(idx[d] as i32);
+            }
+        }
+    }
+    if nd == 0 {
+        let n = usize::from(*b.iter().next().unwrap_or(&false));
+        return Ok(vec![Tensor::from_vec(&[n], vec![0i32; n])?]);
+    }
+    cols.into_iter().map(|c| { let n = c.len(); Tensor::from_vec(&[n], c) }).collect()
+}

@@ -1,0 +1,13 @@
+"""``lamina.ops``: Keras 3's ``keras.ops`` names, each a direct call into the Rust engine.
+
+Every op accepts Tensors, numpy arrays, Python scalars and nested lists wherever a tensor is
+expected. Python scalars are "weak": ``ops.add(float16_tensor, 1.5)`` stays float16.
+"""
+
+from lamina.ops._core import *  # noqa: F401,F403
+from lamina.ops._elementwise import *  # noqa: F401,F403
+from lamina.ops._reduce import *  # noqa: F401,F403
+from lamina.ops._shape import *  # noqa: F401,F403
+from lamina.ops import _core, _elementwise, _reduce, _shape
+
+__all__ = sorted(set(_core.__all__) | set(_elementwise.__all__) | set(_reduce.__all__) | set(_shape.__all__))

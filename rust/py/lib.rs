@@ -1,0 +1,23 @@
+//! lamina._lamina: PyO3 bindings of lamina-core. Argument conversion, GIL release and error
+//! mapping only; all logic lives in the engine.
+use pyo3::prelude::*;
+
+pub mod convert;
+pub mod errors;
+pub mod indexing;
+pub mod ops_create;
+pub mod ops_elementwise;
+pub mod ops_reduce;
+pub mod ops_shape;
+pub mod tensor;
+
+#[pymodule]
+fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<tensor::PyTensor>()?;
+    errors::register(m)?;
+    ops_create::register(m)?;
+    ops_elementwise::register(m)?;
+    ops_reduce::register(m)?;
+    ops_shape::register(m)?;
+    Ok(())
+}

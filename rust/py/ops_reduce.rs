@@ -1,0 +1,226 @@
+//! Bindings of the reductions, softmax, sorting and scans (Keras `keras.ops` names and defaults).
+use crate::convert::{axes_arg, dtype_arg, to_tensor};
+use crate::errors::run;
+use crate::tensor::PyTensor;
+use lamina_core::kernels::{nn, reduce, sort};
+use lamina_core::{Result, Tensor};
+use pyo3::prelude::*;
+
+type Reduction = fn(&Tensor, Option<&[i64]>, bool) -> Result<Tensor>;
+
+fn reduction(
+    py: Python<'_>,
+    op: &str,
+    f: Reduction,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+) -> PyResult<PyTensor> {
+    let t = to_tensor(x, op)?;
+    let axes = axes_arg(axis)?;
+    run(py, t.size(), || f(&t, axes.as_deref(), keepdims)).map(PyTensor::from)
+}
+
+macro_rules! reductions {
+    ($($name:ident => $f:path, $doc:literal;)*) => {
+        $(
+            #[pyfunction]
+            #[pyo3(signature = (x, axis=None, keepdims=false))]
+            #[doc = $doc]
+            pub fn $name(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+                reduction(py, stringify!($name), $f, x, axis, keepdims)
+            }
+        )*
+    };
+}
+
+reductions! {
+    sum => reduce::sum, "Sum over `axis` (None: all axes); bool and uint8 give int32.";
+    mean => reduce::mean, "Mean over `axis`; ints and bool give float32.";
+    var => reduce::var, "Population variance over `axis`; ints and bool give float32.";
+    any => reduce::any, "Whether any element along `axis` is true.";
+    all => reduce::all, "Whether all elements along `axis` are true.";
+    logsumexp => reduce::logsumexp, "`log(sum(exp(x)))` over `axis`, computed stably.";
+}
+
+/// Population standard deviation over `axis`; ints and bool give float32.
+#[pyfunction]
+#[pyo3(name = "std", signature = (x, axis=None, keepdims=false))]
+pub fn std_(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+    reduction(py, "std", reduce::std, x, axis, keepdims)
+}
+
+/// Product over `axis`; bool and uint8 give int32 unless `dtype` is given.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false, dtype=None))]
+pub fn prod(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
+    let mut t = to_tensor(x, "prod")?;
+    let axes = axes_arg(axis)?;
+    let dt = dtype_arg(dtype)?;
+    if let Some(d) = dt {
+        t = t.cast(d);
+    }
+    run(py, t.size(), || {
+        let r = reduce::prod(&t, axes.as_deref(), keepdims)?;
+        Ok(match dt {
+            Some(d) => r.cast(d),
+            None => r,
+        })
+    })
+    .map(PyTensor::from)
+}
+
+/// Maximum over `axis`; `initial` takes part in every reduction.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false, initial=None))]
+pub fn max(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    initial: Option<f64>,
+) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "max")?;
+    let axes = axes_arg(axis)?;
+    run(py, t.size(), || reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial)).map(PyTensor::from)
+}
+
+/// Minimum over `axis`; `initial` takes part in every reduction.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false, initial=None))]
+pub fn min(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    initial: Option<f64>,
+) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "min")?;
+    let axes = axes_arg(axis)?;
+    run(py, t.size(), || reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial)).map(PyTensor::from)
+}
+
+/// Index (int32) of the maximum along `axis` (None: of the flattened tensor).
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false))]
+pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, keepdims: bool) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "argmax")?;
+    run(py, t.size(), || reduce::argmax(&t, axis, keepdims)).map(PyTensor::from)
+}
+
+/// Index (int32) of the minimum along `axis` (None: of the flattened tensor).
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false))]
+pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, keepdims: bool) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "argmin")?;
+    run(py, t.size(), || reduce::argmin(&t, axis, keepdims)).map(PyTensor::from)
+}
+
+/// A softmax `axis`: an int or a tuple/list of ints.
+#[derive(FromPyObject)]
+pub enum AxisSpec {
+    /// One axis.
+    One(i64),
+    /// Several axes.
+    Many(Vec<i64>),
+}
+
+/// The axes of a softmax (None: all axes).
+fn softmax_axes(t: &Tensor, axis: Option<AxisSpec>) -> Vec<i64> {
+    match axis {
+        Some(AxisSpec::One(a)) => vec![a],
+        Some(AxisSpec::Many(v)) => v,
+        None => (0..t.ndim() as i64).collect(),
+    }
+}
+
+/// Softmax along `axis` (an int or a tuple of ints); ints give float32.
+#[pyfunction]
+#[pyo3(signature = (x, axis=Some(AxisSpec::One(-1))), text_signature = "(x, axis=-1)")]
+pub fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "softmax")?;
+    let axes = softmax_axes(&t, axis);
+    run(py, t.size(), || nn::softmax_axes(&t, &axes)).map(PyTensor::from)
+}
+
+/// Log-softmax along `axis` (an int or a tuple of ints); ints give float32.
+#[pyfunction]
+#[pyo3(signature = (x, axis=Some(AxisSpec::One(-1))), text_signature = "(x, axis=-1)")]
+pub fn log_softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "log_softmax")?;
+    let axes = softmax_axes(&t, axis);
+    run(py, t.size(), || nn::log_softmax_axes(&t, &axes)).map(PyTensor::from)
+}
+
+/// Sorts along `axis` (None: the flattened tensor), NaN last.
+#[pyfunction]
+#[pyo3(signature = (x, axis=Some(-1)))]
+pub fn sort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "sort")?;
+    run(py, t.size(), || sort::sort(&t, axis)).map(PyTensor::from)
+}
+
+/// Indices (int32) that sort along `axis` (None: the flattened tensor); stable.
+#[pyfunction]
+#[pyo3(signature = (x, axis=Some(-1)))]
+pub fn argsort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "argsort")?;
+    run(py, t.size(), || sort::argsort(&t, axis)).map(PyTensor::from)
+}
+
+/// The `k` largest entries along the last axis and their int32 indices: `(values, indices)`.
+#[pyfunction]
+#[pyo3(signature = (x, k, sorted=true))]
+pub fn top_k(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, sorted: bool) -> PyResult<(PyTensor, PyTensor)> {
+    let t = to_tensor(x, "top_k")?;
+    let (v, i) = run(py, t.size(), || sort::top_k(&t, k, sorted))?;
+    Ok((PyTensor::from(v), PyTensor::from(i)))
+}
+
+/// Cumulative sum along `axis` (None: of the flattened tensor); bool gives int32.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, dtype=None))]
+pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "cumsum")?;
+    let dt = dtype_arg(dtype)?;
+    run(py, t.size(), || sort::cumsum(&t, axis, dt)).map(PyTensor::from)
+}
+
+/// Cumulative product along `axis` (None: of the flattened tensor); bool gives int32.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, dtype=None))]
+pub fn cumprod(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let t = to_tensor(x, "cumprod")?;
+    let dt = dtype_arg(dtype)?;
+    run(py, t.size(), || sort::cumprod(&t, axis, dt)).map(PyTensor::from)
+}
+
+/// Registers the functions of this file.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(sum, m)?)?;
+    m.add_function(wrap_pyfunction!(mean, m)?)?;
+    m.add_function(wrap_pyfunction!(var, m)?)?;
+    m.add_function(wrap_pyfunction!(std_, m)?)?;
+    m.add_function(wrap_pyfunction!(any, m)?)?;
+    m.add_function(wrap_pyfunction!(all, m)?)?;
+    m.add_function(wrap_pyfunction!(logsumexp, m)?)?;
+    m.add_function(wrap_pyfunction!(prod, m)?)?;
+    m.add_function(wrap_pyfunction!(max, m)?)?;
+    m.add_function(wrap_pyfunction!(min, m)?)?;
+    m.add_function(wrap_pyfunction!(argmax, m)?)?;
+    m.add_function(wrap_pyfunction!(argmin, m)?)?;
+    m.add_function(wrap_pyfunction!(softmax, m)?)?;
+    m.add_function(wrap_pyfunction!(log_softmax, m)?)?;
+    m.add_function(wrap_pyfunction!(sort, m)?)?;
+    m.add_function(wrap_pyfunction!(argsort, m)?)?;
+    m.add_function(wrap_pyfunction!(top_k, m)?)?;
+    m.add_function(wrap_pyfunction!(cumsum, m)?)?;
+    m.add_function(wrap_pyfunction!(cumprod, m)?)?;
+    Ok(())
+}
