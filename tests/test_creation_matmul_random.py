@@ -76,7 +76,7 @@ def test_matmul_strided_and_large():
     b = rng.standard_normal((300, 250)).astype("float32")
     got = ops.matmul(ops.transpose(a), b)
     np.testing.assert_allclose(got.numpy(), a.T @ b, rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(ops.matmul(a[::2], b[:200].T[:, ::2]).numpy(), a[::2] @ b[:200].T[:, ::2],
+    np.testing.assert_allclose(ops.matmul(a[::2], b[:200, ::2]).numpy(), a[::2] @ b[:200, ::2],
                                rtol=1e-4, atol=1e-3)
 
 

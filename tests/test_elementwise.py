@@ -71,7 +71,7 @@ def test_half_precision_computes_in_float32():
         np.testing.assert_allclose(np.asarray(got).astype("float32"), FLOAT_UNARY[name](x.astype("float32")), rtol=2e-3)
     b = ops.exp(ops.cast(x, "bfloat16"))
     assert b.dtype == "bfloat16"
-    np.testing.assert_allclose(np.asarray(b), np.exp(x.astype("float32")), rtol=1e-2)
+    np.testing.assert_allclose(np.asarray(b), np.exp(x.astype("float32")), rtol=4e-2)
 
 
 BINARY = {

@@ -68,8 +68,11 @@ fn item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
         return Err(invalid(obj));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        if l.is_empty() {
-            return Ok(IndexItem::IntArray(Tensor::zeros(&[0], DType::I64)));
+        // Fast path: a flat list of Python ints (no bools) needs no numpy round trip.
+        if l.iter().all(|v| v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>()) {
+            let v: Vec<i64> = l.extract().map_err(|_| invalid(obj))?;
+            let n = v.len();
+            return Tensor::from_vec(&[n], v).map(IndexItem::IntArray).map_err(crate::errors::to_py);
         }
     }
     if obj.is_instance_of::<PyList>() || obj.hasattr("__array_interface__")? || obj.hasattr("dtype")? {

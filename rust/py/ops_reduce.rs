@@ -2,7 +2,7 @@
 use crate::convert::{axes_arg, dtype_arg, to_tensor};
 use crate::errors::run;
 use crate::tensor::PyTensor;
-use lamina_core::kernels::{nn, reduce, sort};
+use lamina_core::kernels::{nn, reduce, sort as sort_k};
 use lamina_core::{Result, Tensor};
 use pyo3::prelude::*;
 
@@ -160,18 +160,18 @@ pub fn log_softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>)
 
 /// Sorts along `axis` (None: the flattened tensor), NaN last.
 #[pyfunction]
-#[pyo3(signature = (x, axis=Some(-1)))]
+#[pyo3(signature = (x, axis=Some(-1)), text_signature = "(x, axis=-1)")]
 pub fn sort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "sort")?;
-    run(py, t.size(), || sort::sort(&t, axis)).map(PyTensor::from)
+    run(py, t.size(), || sort_k::sort(&t, axis)).map(PyTensor::from)
 }
 
 /// Indices (int32) that sort along `axis` (None: the flattened tensor); stable.
 #[pyfunction]
-#[pyo3(signature = (x, axis=Some(-1)))]
+#[pyo3(signature = (x, axis=Some(-1)), text_signature = "(x, axis=-1)")]
 pub fn argsort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "argsort")?;
-    run(py, t.size(), || sort::argsort(&t, axis)).map(PyTensor::from)
+    run(py, t.size(), || sort_k::argsort(&t, axis)).map(PyTensor::from)
 }
 
 /// The `k` largest entries along the last axis and their int32 indices: `(values, indices)`.
@@ -179,7 +179,7 @@ pub fn argsort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyRes
 #[pyo3(signature = (x, k, sorted=true))]
 pub fn top_k(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, sorted: bool) -> PyResult<(PyTensor, PyTensor)> {
     let t = to_tensor(x, "top_k")?;
-    let (v, i) = run(py, t.size(), || sort::top_k(&t, k, sorted))?;
+    let (v, i) = run(py, t.size(), || sort_k::top_k(&t, k, sorted))?;
     Ok((PyTensor::from(v), PyTensor::from(i)))
 }
 
@@ -189,7 +189,7 @@ pub fn top_k(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, sorted: bool) -> PyRe
 pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumsum")?;
     let dt = dtype_arg(dtype)?;
-    run(py, t.size(), || sort::cumsum(&t, axis, dt)).map(PyTensor::from)
+    run(py, t.size(), || sort_k::cumsum(&t, axis, dt)).map(PyTensor::from)
 }
 
 /// Cumulative product along `axis` (None: of the flattened tensor); bool gives int32.
@@ -198,7 +198,7 @@ pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Op
 pub fn cumprod(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumprod")?;
     let dt = dtype_arg(dtype)?;
-    run(py, t.size(), || sort::cumprod(&t, axis, dt)).map(PyTensor::from)
+    run(py, t.size(), || sort_k::cumprod(&t, axis, dt)).map(PyTensor::from)
 }
 
 /// Registers the functions of this file.

@@ -201,7 +201,7 @@ pub fn slice(inputs: &Bound<'_, PyAny>, start_indices: &Bound<'_, PyAny>, shape:
     let t = to_tensor(inputs, "slice")?;
     let s = shape_arg(start_indices, "slice")?;
     let l = shape_arg(shape, "slice")?;
-    guard(|| shape::slice(&t, &s, &l)).map(PyTensor::from)
+    guard(|| index::slice(&t, &s, &l)).map(PyTensor::from)
 }
 
 /// `take(x, indices, axis=None)`: elements at `indices` along `axis` (of the flattened `x` for None).

@@ -38,9 +38,6 @@ impl UnaryOp {
 fn sigmoid64(x: f64) -> f64 {
     if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { let e = x.exp(); e / (1.0 + e) }
 }
-fn sigmoid32(x: f32) -> f32 {
-    if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { let e = x.exp(); e / (1.0 + e) }
-}
 fn softplus64(x: f64) -> f64 { x.max(0.0) + (-x.abs()).exp().ln_1p() }
 fn softplus32(x: f32) -> f32 { x.max(0.0) + (-x.abs()).exp().ln_1p() }
 
@@ -50,7 +47,7 @@ fn float_fns(op: UnaryOp) -> (fn(f32) -> f32, fn(f64) -> f64) {
     match op {
         Sqrt => (f32::sqrt, f64::sqrt),
         Rsqrt => (|x| 1.0 / x.sqrt(), |x| 1.0 / x.sqrt()),
-        Exp => (f32::exp, f64::exp),
+        Exp => (super::fastmath::exp_f32, f64::exp),
         Expm1 => (f32::exp_m1, f64::exp_m1),
         Log => (f32::ln, f64::ln),
         Log1p => (f32::ln_1p, f64::ln_1p),
@@ -60,7 +57,7 @@ fn float_fns(op: UnaryOp) -> (fn(f32) -> f32, fn(f64) -> f64) {
         Cos => (f32::cos, f64::cos),
         Tan => (f32::tan, f64::tan),
         Tanh => (f32::tanh, f64::tanh),
-        Sigmoid => (sigmoid32, sigmoid64),
+        Sigmoid => (super::fastmath::sigmoid_f32, sigmoid64),
         Softplus => (softplus32, softplus64),
         Erf => (libm::erff, libm::erf),
         Floor => (f32::floor, f64::floor),
@@ -150,6 +147,14 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
             Tensor::I64(a) => Tensor::I64(int_map(a, op)),
             _ => unreachable!(),
         });
+    }
+    // Hot float32 activations: monomorphised closures so the loop inlines and vectorises.
+    if let Tensor::F32(a) = x {
+        match op {
+            Exp => return Ok(Tensor::F32(map_array(&a.view(), super::fastmath::exp_f32))),
+            Sigmoid => return Ok(Tensor::F32(map_array(&a.view(), super::fastmath::sigmoid_f32))),
+            _ => {}
+        }
     }
     let (f32f, f64f) = float_fns(op);
     Ok(apply_float(x, f32f, f64f))

@@ -1,14 +1,15 @@
 //! Indexing: numpy's `x[key]` (basic indexing returns views, advanced indexing gathers), `take`,
-//! `take_along_axis` and `one_hot`.
+//! `take_along_axis`, `one_hot` and Keras' `slice`.
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, normalize_axis, Error, Result};
 use crate::kernels::broadcast::broadcast_shapes;
-use crate::kernels::shape::{ravel, reshape_arr, standard};
+use crate::kernels::shape::{fmt_ints, ravel, reshape_arr, standard};
 use crate::parallel::{install, should_parallelize};
 use crate::tensor::{Arr, Tensor};
 use crate::{map_same, with_dtype};
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfo, SliceInfoElem, Zip};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// One entry of an index key, as in `x[0, 1:5:2, None, ..., [0, 2], mask]`.
 #[derive(Debug, Clone)]
@@ -34,6 +35,21 @@ pub enum IndexItem {
     BoolMask(Tensor),
 }
 
+/// Copies the rows `idx` of one `[n, inner]` block into `dst` (`idx.len() * inner` slots).
+fn fill_block<T: Copy>(dst: &mut [MaybeUninit<T>], block: &[T], idx: &[usize], inner: usize) {
+    if inner == 1 {
+        for (d, &i) in dst.iter_mut().zip(idx) {
+            d.write(block[i]);
+        }
+    } else {
+        for (d, &i) in dst.chunks_exact_mut(inner).zip(idx) {
+            for (p, &v) in d.iter_mut().zip(&block[i * inner..(i + 1) * inner]) {
+                p.write(v);
+            }
+        }
+    }
+}
+
 /// Gathers rows: `src` is row-major `[outer, n, inner]`; the result is `[outer, idx.len(), inner]`.
 fn gather_rows<T: Elem>(src: &[T], outer: usize, n: usize, inner: usize, idx: &[usize]) -> Vec<T> {
     let k = idx.len();
@@ -41,34 +57,34 @@ fn gather_rows<T: Elem>(src: &[T], outer: usize, n: usize, inner: usize, idx: &[
     if total == 0 {
         return Vec::new();
     }
-    if inner == 1 {
-        let f = |r: usize| src[(r / k) * n + idx[r % k]];
-        return if should_parallelize(total) {
-            install(|| (0..total).into_par_iter().with_min_len(4096).map(f).collect())
-        } else {
-            (0..total).map(f).collect()
-        };
-    }
-    let row = |r: usize| {
-        let s = ((r / k) * n + idx[r % k]) * inner;
-        &src[s..s + inner]
-    };
-    if should_parallelize(total) {
-        let mut out = vec![T::default(); total];
-        install(|| {
-            out.par_chunks_mut(inner)
-                .with_min_len((4096 / inner).max(1))
-                .enumerate()
-                .for_each(|(r, c)| c.copy_from_slice(row(r)))
-        });
-        out
-    } else {
-        let mut out = Vec::with_capacity(total);
-        for r in 0..outer * k {
-            out.extend_from_slice(row(r));
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    let dst = &mut out.spare_capacity_mut()[..total];
+    let (bsrc, bdst) = (n * inner, k * inner);
+    if !should_parallelize(total) {
+        for (o, d) in dst.chunks_exact_mut(bdst).enumerate() {
+            fill_block(d, &src[o * bsrc..(o + 1) * bsrc], idx, inner);
         }
-        out
+    } else if outer >= 16 {
+        install(|| {
+            dst.par_chunks_mut(bdst)
+                .enumerate()
+                .for_each(|(o, d)| fill_block(d, &src[o * bsrc..(o + 1) * bsrc], idx, inner))
+        });
+    } else {
+        // Few outer blocks: split each block's index list across threads.
+        let c = (crate::parallel::GRAIN / 4 / inner).max(1);
+        for (o, d) in dst.chunks_exact_mut(bdst).enumerate() {
+            let block = &src[o * bsrc..(o + 1) * bsrc];
+            install(|| {
+                d.par_chunks_mut(c * inner)
+                    .zip(idx.par_chunks(c))
+                    .for_each(|(dd, ii)| fill_block(dd, block, ii, inner))
+            });
+        }
     }
+    // SAFETY: every one of the `total` slots was written above (each block holds k rows of inner).
+    unsafe { out.set_len(total) };
+    out
 }
 
 /// Gathers `idx` (in range) along `axis` of `a`; the result is row-major.
@@ -141,9 +157,11 @@ fn nd_slice(first: i64, len: usize, step: i64) -> SliceInfoElem {
 
 const FULL: SliceInfoElem = SliceInfoElem::Slice { start: 0, end: None, step: 1 };
 
-/// An advanced index: flat indices of `shape`, applied to axis `dim` of the basic view.
+/// An advanced index: indices of `shape`, applied to the `span` axes of the basic view starting
+/// at `dim` (a boolean mask spans its dims and holds flat, in-range indices into them).
 struct Adv {
     dim: usize,
+    span: usize,
     axis: usize,
     idx: Vec<i64>,
     shape: Vec<usize>,
@@ -203,7 +221,7 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
             IndexItem::Int(i) => {
                 let j = wrap_indices(OP, &[*i], shape[ind], ind)?[0];
                 if has_adv {
-                    advs.push(Adv { dim: outd, axis: ind, idx: vec![j as i64], shape: vec![] });
+                    advs.push(Adv { dim: outd, span: 1, axis: ind, idx: vec![j as i64], shape: vec![] });
                     full(&mut elems, &mut ind, &mut outd);
                 } else {
                     elems.push(SliceInfoElem::Index(j as isize));
@@ -230,7 +248,7 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
             }
             IndexItem::IntArray(t) => {
                 let idx = int_values(OP, t)?;
-                advs.push(Adv { dim: outd, axis: ind, idx, shape: t.shape().to_vec() });
+                advs.push(Adv { dim: outd, span: 1, axis: ind, idx, shape: t.shape().to_vec() });
                 full(&mut elems, &mut ind, &mut outd);
             }
             IndexItem::BoolMask(m) => {
@@ -239,7 +257,7 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
                     // x[True] / x[False]: a new unit axis, selected once or not at all.
                     let nnz = m.to_vec::<bool>()[0] as usize;
                     elems.push(SliceInfoElem::NewAxis);
-                    advs.push(Adv { dim: outd, axis: ind, idx: vec![0; nnz], shape: vec![nnz] });
+                    advs.push(Adv { dim: outd, span: 1, axis: ind, idx: vec![0; nnz], shape: vec![nnz] });
                     outd += 1;
                     continue;
                 }
@@ -259,18 +277,14 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
                         ));
                     }
                 }
-                let vals = m.to_vec::<bool>();
-                let nnz = vals.iter().filter(|&&b| b).count();
-                let mut coords: Vec<Vec<i64>> = vec![Vec::with_capacity(nnz); ms.len()];
-                for (flat, _) in vals.iter().enumerate().filter(|(_, &b)| b) {
-                    let mut rem = flat;
-                    for k in (0..ms.len()).rev() {
-                        coords[k].push((rem % ms[k]) as i64);
-                        rem /= ms[k];
-                    }
-                }
-                for c in coords {
-                    advs.push(Adv { dim: outd, axis: ind, idx: c, shape: vec![nnz] });
+                let mb = m.typed::<bool>(OP)?;
+                let flat: Vec<i64> = match mb.as_slice() {
+                    Some(v) => v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect(),
+                    None => mb.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect(),
+                };
+                let nnz = flat.len();
+                advs.push(Adv { dim: outd, span: ms.len(), axis: ind, idx: flat, shape: vec![nnz] });
+                for _ in 0..ms.len() {
                     full(&mut elems, &mut ind, &mut outd);
                 }
             }
@@ -303,7 +317,7 @@ fn advanced(op: &str, v: &Tensor, advs: Vec<Adv>) -> Result<Tensor> {
             )
         })?;
     }
-    let dims: Vec<usize> = advs.iter().map(|a| a.dim).collect();
+    let dims: Vec<usize> = advs.iter().flat_map(|a| a.dim..a.dim + a.span).collect();
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
     let rest: Vec<usize> = (0..vshape.len()).filter(|d| !dims.contains(d)).collect();
     let split = if adjacent { rest.iter().take_while(|&&d| d < dims[0]).count() } else { 0 };
@@ -314,12 +328,22 @@ fn advanced(op: &str, v: &Tensor, advs: Vec<Adv>) -> Result<Tensor> {
     let mut lin = vec![0usize; nb];
     let mut stride = 1usize;
     for a in advs.iter().rev() {
-        let n = vshape[a.dim];
-        let idx = wrap_indices(op, &a.idx, n, a.axis)?;
-        let arr = ArrayD::from_shape_vec(IxDyn(&a.shape), idx).map_err(|e| Error::Internal(e.to_string()))?;
-        let b = arr.broadcast(IxDyn(&bshape)).expect("index shapes broadcast");
-        for (l, &i) in lin.iter_mut().zip(b.iter()) {
-            *l += i * stride;
+        let n: usize = vshape[a.dim..a.dim + a.span].iter().product();
+        let idx = if a.span == 1 {
+            wrap_indices(op, &a.idx, n, a.axis)?
+        } else {
+            a.idx.iter().map(|&i| i as usize).collect()
+        };
+        if a.shape == bshape {
+            for (l, &i) in lin.iter_mut().zip(&idx) {
+                *l += i * stride;
+            }
+        } else {
+            let arr = ArrayD::from_shape_vec(IxDyn(&a.shape), idx).map_err(|e| Error::Internal(e.to_string()))?;
+            let b = arr.broadcast(IxDyn(&bshape)).expect("index shapes broadcast");
+            for (l, &i) in lin.iter_mut().zip(b.iter()) {
+                *l += i * stride;
+            }
         }
         stride *= n;
     }
@@ -443,6 +467,51 @@ pub fn one_hot(indices: &Tensor, num_classes: i64, axis: i64, dtype: DType) -> R
     let mut perm: Vec<usize> = (0..nd).collect();
     perm.insert(ax, nd);
     Ok(crate::kernels::shape::permute(&t, &perm).to_standard_layout())
+}
+
+/// `slice(inputs, start_indices, shape)`: the block of `shape` starting at `start_indices` (a view).
+/// A `-1` in `shape` extends to the end of the axis.
+pub fn slice(x: &Tensor, start_indices: &[i64], shape: &[i64]) -> Result<Tensor> {
+    const OP: &str = "slice";
+    let xs = x.shape();
+    if start_indices.len() != xs.len() || shape.len() != xs.len() {
+        return Err(Error::value(
+            OP,
+            format!(
+                "start_indices and shape must have one entry per axis ({}). Received: start_indices={}, \
+                 shape={}, inputs.shape={}",
+                xs.len(),
+                fmt_ints(start_indices),
+                fmt_ints(shape),
+                fmt_shape(xs)
+            ),
+        ));
+    }
+    let mut ranges = Vec::with_capacity(xs.len());
+    for (d, (&s, &l)) in start_indices.iter().zip(shape).enumerate() {
+        let n = xs[d] as i64;
+        let l = if l == -1 { n - s } else { l };
+        if s < 0 || l < 0 || s + l > n {
+            return Err(Error::index(
+                OP,
+                format!(
+                    "the slice starting at {} with shape {} does not fit in a tensor of shape {} \
+                     (axis {d} has size {n})",
+                    fmt_ints(start_indices),
+                    fmt_ints(shape),
+                    fmt_shape(xs)
+                ),
+            ));
+        }
+        ranges.push((s as usize, (s + l) as usize));
+    }
+    Ok(map_same!(x, a, T => {
+        let mut v = a.clone();
+        for (d, &(s, e)) in ranges.iter().enumerate() {
+            v.slice_axis_inplace(Axis(d), ndarray::Slice::from(s..e));
+        }
+        v
+    }))
 }
 
 #[cfg(test)]
@@ -587,5 +656,33 @@ mod tests {
         assert_eq!(r.shape(), &[3, 4]);
         assert_eq!(r.to_vec::<i32>(), vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
         assert!(one_hot(&i, 3, 2, DType::F32).is_err());
+    }
+
+    #[test]
+    fn large_gathers_match_naive_in_both_parallel_shapes() {
+        let n = 200_000usize;
+        let x = ar(&[n]);
+        let idx: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % n as i64).collect();
+        let r = getitem(&x, &[IntArray(iv(&idx))]).unwrap();
+        assert_eq!(r.to_vec::<i64>(), idx);
+        let m = ar(&[400, 300]);
+        let cols: Vec<i64> = (0..300).rev().collect();
+        let r = getitem(&m, &[sl(None, None, 1), IntArray(iv(&cols))]).unwrap();
+        let want: Vec<i64> = (0..400).flat_map(|i| (0..300).rev().map(move |j| i * 300 + j)).collect();
+        assert_eq!(r.to_vec::<i64>(), want);
+        let mask = Tensor::from_vec(&[400, 300], (0..120_000).map(|i| i % 3 == 0).collect()).unwrap();
+        let r = getitem(&m, &[BoolMask(mask)]).unwrap();
+        assert_eq!(r.to_vec::<i64>(), (0..120_000).step_by(3).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn keras_slice() {
+        let m = ar(&[2, 3]);
+        let s = slice(&m, &[1, 1], &[1, 2]).unwrap();
+        assert_eq!(s.to_vec::<i64>(), vec![4, 5]);
+        assert!(shares_storage(&m, &s));
+        assert_eq!(slice(&m, &[0, 1], &[-1, -1]).unwrap().shape(), &[2, 2]);
+        assert!(matches!(slice(&m, &[1, 2], &[1, 2]), Err(Error::Index { .. })));
+        assert!(matches!(slice(&m, &[1], &[1]), Err(Error::Value { .. })));
     }
 }

@@ -2,6 +2,7 @@
 pub mod arith;
 pub mod broadcast;
 pub mod elementwise;
+pub mod fastmath;
 pub mod gemm;
 pub mod index;
 pub mod nn;

@@ -1,7 +1,7 @@
 //! Neural-network kernels over lanes of a tensor: `softmax` and `log_softmax` (numerically stable,
 //! one lane per task so results do not depend on the thread count), and the lane layout helper
 //! shared with the sort kernels.
-use super::reduce::{conv, lane_reduce, Real};
+use super::reduce::{conv, lane_reduce, nan_max, Real};
 use crate::dtype::Elem;
 use crate::error::{normalize_axes, Result};
 use crate::parallel::{install, map_array, should_parallelize, GRAIN};
@@ -124,7 +124,7 @@ fn lane_softmax<T: Elem, C: Real, D: Elem, const LOG: bool>(a: &Arr<T>, axes: &[
     let mut out = vec![D::zero(); a.len()];
     let add = |p: C, q: C| p + q;
     for_lanes(l.slice(), l.len, &mut out, l.len, |buf: &mut Vec<C>, s: &[T], o: &mut [D]| {
-        let m = s.iter().fold(C::from_f64(f64::NEG_INFINITY), |acc, &x| C::max(acc, conv::<T, C>(x)));
+        let m = s.iter().fold(C::from_f64(f64::NEG_INFINITY), |acc, &x| nan_max(acc, conv::<T, C>(x)));
         buf.clear();
         buf.extend(s.iter().map(|&x| (conv::<T, C>(x) - m).exp()));
         let sum = lane_reduce(buf, C::zero(), &|p, q, _, _| p + q, &add);

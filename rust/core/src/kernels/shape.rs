@@ -1,6 +1,6 @@
 //! Shape ops: reshape, transpose, expand_dims, squeeze, concatenate, stack, split, tile, repeat,
-//! broadcast_to, pad, flip, moveaxis, swapaxes, ravel, slice. Results share storage whenever the
-//! layout allows (reshape of contiguous input, transpose, expand_dims, squeeze, split, flip, slice).
+//! broadcast_to, pad, flip, moveaxis, swapaxes, ravel. Results share storage whenever the layout
+//! allows (reshape of contiguous input, transpose, expand_dims, squeeze, split, flip).
 use crate::dtype::{result_type, Elem};
 use crate::error::{fmt_shape, normalize_axes, normalize_axis, Error, Result};
 use crate::kernels::index::gather_axis;
@@ -78,7 +78,7 @@ fn resolve_shape(op: &str, old: &[usize], new: &[i64]) -> Result<Vec<usize>> {
     let mut out: Vec<usize> = new.iter().map(|&d| d.max(0) as usize).collect();
     match unknown {
         Some(i) => {
-            if known == 0 || size % known != 0 {
+            if known == 0 || !size.is_multiple_of(known) {
                 return Err(mismatch());
             }
             out[i] = size / known;
@@ -257,10 +257,25 @@ pub fn concatenate(xs: &[Tensor], axis: Option<i64>) -> Result<Tensor> {
         return Ok(cast.into_iter().next().expect("one tensor"));
     }
     Ok(with_dtype!(dt, T => {
-        let views: Vec<_> = cast.iter().map(|t| t.array::<T>().expect("cast").view()).collect();
-        let out = ndarray::concatenate(Axis(ax), &views).map_err(|e| Error::Internal(format!("{OP}: {e}")))?;
-        T::wrap(crate::parallel::to_standard(out))
+        let parts: Vec<Arr<T>> = cast.iter().map(|t| standard(t.array::<T>().expect("cast"))).collect();
+        T::wrap(concat_rows(&parts, ax))
     }))
+}
+
+/// Joins row-major arrays (equal shapes except along `ax`) as `[outer, n_i * inner]` blocks.
+fn concat_rows<T: Elem>(parts: &[Arr<T>], ax: usize) -> Arr<T> {
+    let mut shape = parts[0].shape().to_vec();
+    let outer: usize = shape[..ax].iter().product();
+    let inner: usize = shape[ax + 1..].iter().product();
+    shape[ax] = parts.iter().map(|a| a.shape()[ax]).sum();
+    let mut out = Vec::with_capacity(outer * shape[ax] * inner);
+    for o in 0..outer {
+        for a in parts {
+            let w = a.shape()[ax] * inner;
+            out.extend_from_slice(&a.as_slice().expect("row-major")[o * w..(o + 1) * w]);
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&shape), out).expect("concatenate: size").into_shared()
 }
 
 /// `stack(xs, axis=0)`: joins tensors of equal shape along a new axis.
@@ -308,7 +323,7 @@ pub fn split(x: &Tensor, spec: &SplitSpec, axis: i64) -> Result<Vec<Tensor>> {
                 return Err(Error::value(OP, format!("number of sections must be larger than 0. Received: indices_or_sections={k}")));
             }
             let k = *k as usize;
-            if n % k != 0 {
+            if !n.is_multiple_of(k) {
                 return Err(Error::value(
                     OP,
                     format!(
@@ -599,51 +614,6 @@ pub fn swapaxes(x: &Tensor, axis1: i64, axis2: i64) -> Result<Tensor> {
     Ok(permute(x, &perm))
 }
 
-/// `slice(inputs, start_indices, shape)`: the block of `shape` starting at `start_indices` (a view).
-/// A `-1` in `shape` extends to the end of the axis.
-pub fn slice(x: &Tensor, start_indices: &[i64], shape: &[i64]) -> Result<Tensor> {
-    const OP: &str = "slice";
-    let xs = x.shape();
-    if start_indices.len() != xs.len() || shape.len() != xs.len() {
-        return Err(Error::value(
-            OP,
-            format!(
-                "start_indices and shape must have one entry per axis ({}). Received: start_indices={}, \
-                 shape={}, inputs.shape={}",
-                xs.len(),
-                fmt_ints(start_indices),
-                fmt_ints(shape),
-                fmt_shape(xs)
-            ),
-        ));
-    }
-    let mut ranges = Vec::with_capacity(xs.len());
-    for (d, (&s, &l)) in start_indices.iter().zip(shape).enumerate() {
-        let n = xs[d] as i64;
-        let l = if l == -1 { n - s } else { l };
-        if s < 0 || l < 0 || s + l > n {
-            return Err(Error::index(
-                OP,
-                format!(
-                    "the slice starting at {} with shape {} does not fit in a tensor of shape {} \
-                     (axis {d} has size {n})",
-                    fmt_ints(start_indices),
-                    fmt_ints(shape),
-                    fmt_shape(xs)
-                ),
-            ));
-        }
-        ranges.push((s as usize, (s + l) as usize));
-    }
-    Ok(map_same!(x, a, T => {
-        let mut v = a.clone();
-        for (d, &(s, e)) in ranges.iter().enumerate() {
-            v.slice_axis_inplace(Axis(d), Slice::from(s..e));
-        }
-        v
-    }))
-}
-
 /// True when the two tensors view the same storage (for tests and diagnostics).
 pub fn shares_storage(a: &Tensor, b: &Tensor) -> bool {
     dispatch!(a, x, T => match b.array::<T>() {
@@ -664,7 +634,7 @@ pub fn shares_storage(a: &Tensor, b: &Tensor) -> bool {
             };
             let (a0, a1) = span(x);
             let (b0, b1) = span(y);
-            x.len() > 0 && y.len() > 0 && a0 < b1 && b0 < a1
+            !x.is_empty() && !y.is_empty() && a0 < b1 && b0 < a1
         }
         None => false,
     })
@@ -821,7 +791,7 @@ mod tests {
     }
 
     #[test]
-    fn flip_moveaxis_swapaxes_slice() {
+    fn flip_moveaxis_swapaxes() {
         let m = ar(&[2, 3]);
         let f = flip(&m, None).unwrap();
         assert!(shares_storage(&m, &f));
@@ -832,9 +802,6 @@ mod tests {
         assert_eq!(moveaxis(&x, &[0, 1], &[-1, -2]).unwrap().shape(), &[4, 3, 2]);
         assert!(moveaxis(&x, &[0, 0], &[1, 2]).is_err());
         assert_eq!(swapaxes(&x, 0, -1).unwrap().shape(), &[4, 3, 2]);
-        let s = slice(&m, &[1, 1], &[1, 2]).unwrap();
-        assert_eq!(v(&s), vec![4., 5.]);
-        assert!(matches!(slice(&m, &[1, 2], &[1, 2]), Err(Error::Index { .. })));
         assert_eq!(ravel(&transpose(&m, None).unwrap()).to_vec::<f32>(), vec![0., 3., 1., 4., 2., 5.]);
     }
 }

@@ -11,16 +11,91 @@ use crate::tensor::{Arr, Tensor};
 use crate::{dispatch, map_same};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
-use std::cmp::Ordering;
+use half::{bf16, f16};
+use std::cmp::Reverse;
 
-/// numpy's sort order: ascending, NaN after everything.
-#[inline]
-fn order<T: Arith>(a: &T, b: &T) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (false, false) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
+/// An order-preserving unsigned key per element type: ascending keys give numpy's sort order
+/// (NaN after everything).
+pub(crate) trait SortKey: Copy + Send + Sync {
+    /// The key type.
+    type K: Ord + Copy + Send + Sync;
+    /// A key that round-trips through [`SortKey::from_key`] (NaNs lose their sign).
+    fn key(self) -> Self::K;
+    /// The value of a [`SortKey::key`].
+    fn from_key(k: Self::K) -> Self;
+    /// A key under which -0.0 equals 0.0 and all NaNs are equal (for stable index sorts).
+    fn eq_key(self) -> Self::K;
+}
+
+macro_rules! float_key {
+    ($t:ty, $k:ty, $to:expr, $from:expr) => {
+        impl SortKey for $t {
+            type K = $k;
+            #[inline(always)]
+            fn key(self) -> $k {
+                const SIGN: $k = 1 << (<$k>::BITS - 1);
+                let b: $k = ($to)(self);
+                let b = if self.is_nan() { b & !SIGN } else { b };
+                if b & SIGN != 0 { !b } else { b | SIGN }
+            }
+            #[inline(always)]
+            fn from_key(k: $k) -> Self {
+                const SIGN: $k = 1 << (<$k>::BITS - 1);
+                ($from)(if k & SIGN != 0 { k & !SIGN } else { !k })
+            }
+            #[inline(always)]
+            fn eq_key(self) -> $k {
+                const SIGN: $k = 1 << (<$k>::BITS - 1);
+                if self.is_nan() {
+                    return <$k>::MAX;
+                }
+                let b: $k = ($to)(self);
+                if b == SIGN { SIGN } else { self.key() }
+            }
+        }
+    };
+}
+float_key!(f32, u32, f32::to_bits, f32::from_bits);
+float_key!(f64, u64, f64::to_bits, f64::from_bits);
+float_key!(f16, u16, f16::to_bits, f16::from_bits);
+float_key!(bf16, u16, bf16::to_bits, bf16::from_bits);
+
+macro_rules! int_key {
+    ($t:ty, $k:ty, $flip:expr) => {
+        impl SortKey for $t {
+            type K = $k;
+            #[inline(always)]
+            fn key(self) -> $k {
+                (self as $k) ^ $flip
+            }
+            #[inline(always)]
+            fn from_key(k: $k) -> Self {
+                (k ^ $flip) as $t
+            }
+            #[inline(always)]
+            fn eq_key(self) -> $k {
+                self.key()
+            }
+        }
+    };
+}
+int_key!(u8, u8, 0);
+int_key!(i32, u32, 1 << 31);
+int_key!(i64, u64, 1 << 63);
+
+impl SortKey for bool {
+    type K = u8;
+    #[inline(always)]
+    fn key(self) -> u8 {
+        self as u8
+    }
+    #[inline(always)]
+    fn from_key(k: u8) -> Self {
+        k != 0
+    }
+    #[inline(always)]
+    fn eq_key(self) -> u8 {
+        self as u8
     }
 }
 
@@ -42,9 +117,11 @@ pub fn sort(x: &Tensor, axis: Option<i64>) -> Result<Tensor> {
     Ok(map_same!(&x, a, T => {
         let l = to_lanes(a, &[ax]);
         let mut out = vec![T::zero(); a.len()];
-        for_lanes(l.slice(), l.len, &mut out, l.len, |_: &mut (), s: &[T], o: &mut [T]| {
-            o.copy_from_slice(s);
-            o.sort_by(order);
+        for_lanes(l.slice(), l.len, &mut out, l.len, |buf: &mut Vec<<T as SortKey>::K>, s: &[T], o: &mut [T]| {
+            buf.clear();
+            buf.extend(s.iter().map(|&v| v.key()));
+            buf.sort_unstable();
+            o.iter_mut().zip(buf.iter()).for_each(|(y, &k)| *y = T::from_key(k));
         });
         l.back(out)
     }))
@@ -57,9 +134,12 @@ pub fn argsort(x: &Tensor, axis: Option<i64>) -> Result<Tensor> {
     Ok(Tensor::I32(dispatch!(&x, a, T => {
         let l = to_lanes(a, &[ax]);
         let mut out = vec![0i32; a.len()];
-        for_lanes(l.slice(), l.len, &mut out, l.len, |_: &mut (), s: &[T], o: &mut [i32]| {
-            o.iter_mut().enumerate().for_each(|(i, v)| *v = i as i32);
-            o.sort_by(|&i, &j| order(&s[i as usize], &s[j as usize]));
+        // (key, index) pairs are distinct, so an unstable sort gives the stable order.
+        for_lanes(l.slice(), l.len, &mut out, l.len, |buf: &mut Vec<(<T as SortKey>::K, u32)>, s: &[T], o: &mut [i32]| {
+            buf.clear();
+            buf.extend(s.iter().enumerate().map(|(i, &v)| (v.eq_key(), i as u32)));
+            buf.sort_unstable();
+            o.iter_mut().zip(buf.iter()).for_each(|(y, &(_, i))| *y = i as i32);
         });
         l.back(out)
     })))
@@ -98,16 +178,16 @@ pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
     let vals = map_same!(x, a, T => {
         let l = to_lanes(a, &[shape.len() - 1]);
         let s = l.slice();
-        for_lanes(s, n, &mut idx, k, |buf: &mut Vec<usize>, s: &[T], o: &mut [i32]| {
-            let cmp = |i: &usize, j: &usize| order(&s[*j], &s[*i]).then(i.cmp(j));
+        // Largest key first, ties to the lower index: ascending (Reverse(key), index).
+        for_lanes(s, n, &mut idx, k, |buf: &mut Vec<(Reverse<<T as SortKey>::K>, u32)>, s: &[T], o: &mut [i32]| {
             buf.clear();
-            buf.extend(0..s.len());
+            buf.extend(s.iter().enumerate().map(|(i, &v)| (Reverse(v.eq_key()), i as u32)));
             if k < s.len() {
-                buf.select_nth_unstable_by(k - 1, cmp);
+                buf.select_nth_unstable(k - 1);
                 buf.truncate(k);
             }
-            buf.sort_unstable_by(cmp);
-            o.iter_mut().zip(buf.iter()).for_each(|(v, &i)| *v = i as i32);
+            buf.sort_unstable();
+            o.iter_mut().zip(buf.iter()).for_each(|(y, &(_, i))| *y = i as i32);
         });
         let v: Vec<T> = if n == 0 { Vec::new() } else {
             idx.chunks(k.max(1)).zip(s.chunks(n)).flat_map(|(ix, lane)| ix.iter().map(move |&i| lane[i as usize])).collect()
@@ -209,6 +289,24 @@ mod tests {
         assert_eq!(sort(&b, None).unwrap().to_vec::<bool>(), vec![false, true, true]);
         assert!(sort(&m, Some(2)).is_err());
         assert_eq!(sort(&Tensor::zeros(&[0, 2], DType::F32), Some(0)).unwrap().shape(), &[0, 2]);
+    }
+
+    #[test]
+    fn keys_order_and_round_trip() {
+        let v = [f32::NAN, 1.5, -0.0, 0.0, f32::NEG_INFINITY, -f32::NAN, -2.0, f32::INFINITY, f32::MIN_POSITIVE];
+        let mut keys: Vec<u32> = v.iter().map(|x| x.key()).collect();
+        keys.sort_unstable();
+        let back: Vec<f32> = keys.iter().map(|&k| f32::from_key(k)).collect();
+        assert_eq!(&back[..7], &[f32::NEG_INFINITY, -2.0, -0.0, 0.0, f32::MIN_POSITIVE, 1.5, f32::INFINITY]);
+        assert!(back[2].is_sign_negative() && back[7].is_nan() && back[8].is_nan());
+        assert_eq!((-0.0f32).eq_key(), 0.0f32.eq_key());
+        assert_eq!(f64::NAN.eq_key(), (-f64::NAN).eq_key());
+        for x in [-5i32, -1, 0, 3, i32::MIN, i32::MAX] {
+            assert_eq!(i32::from_key(x.key()), x);
+        }
+        assert!((-1i64).key() < 0i64.key() && f16::from_f32(-1.0).key() < f16::from_f32(0.5).key());
+        let t = t32(&[4], vec![0.0, -0.0, 0.0, -1.0]);
+        assert_eq!(argsort(&t, None).unwrap().to_vec::<i32>(), vec![3, 0, 1, 2]);
     }
 
     #[test]
