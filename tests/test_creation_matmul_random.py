@@ -135,3 +135,18 @@ def test_random_is_independent_of_thread_count():
         env = dict(os.environ, LAMINA_NUM_THREADS=n)
         outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
     assert outs[0] == outs[1] and len(outs[0]) == 300000 * 4
+
+
+def test_matmul_is_bitwise_identical_at_1_and_2_threads():
+    code = (
+        "import lamina, sys\n"
+        "from lamina import ops\n"
+        "a = lamina.random.normal((300, 517), seed=1); b = lamina.random.normal((517, 263), seed=2)\n"
+        "c = ops.matmul(a, b); d = ops.matmul(ops.reshape(a, (3, 100, 517)), b)\n"
+        "sys.stdout.buffer.write(c.numpy().tobytes() + d.numpy().tobytes())\n"
+    )
+    outs = []
+    for n in ("1", "2"):
+        env = dict(os.environ, LAMINA_NUM_THREADS=n)
+        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
+    assert outs[0] == outs[1] and len(outs[0]) == 2 * 300 * 263 * 4

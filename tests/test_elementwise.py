@@ -256,3 +256,20 @@ def test_bad_inputs_raise_clear_errors():
         ops.negative(np.array([True]))
     with pytest.raises(TypeError):
         ops.subtract(np.array([True]), np.array([False]))
+
+
+def test_float32_exp_and_sigmoid_over_the_whole_range():
+    x = np.concatenate([np.linspace(-110, 95, 20001, dtype="float32"),
+                        np.array([np.inf, -np.inf, np.nan, 0.0, -0.0], dtype="float32")])
+    with np.errstate(over="ignore"):
+        ref = np.exp(x.astype("float64"))
+    got = ops.exp(x).numpy().astype("float64")
+    normal = (ref > 1.2e-38) & (ref < 3.4e38)
+    np.testing.assert_allclose(got[normal], ref[normal], rtol=5e-7)
+    assert np.all(got[ref > 3.5e38] == np.inf)
+    assert np.all(np.abs(got[ref < 1.2e-38] - ref[ref < 1.2e-38]) < 1e-44)
+    assert np.isnan(got[-3])
+    sig = ops.sigmoid(x).numpy().astype("float64")
+    with np.errstate(over="ignore"):
+        ref_sig = 1.0 / (1.0 + np.exp(-x.astype("float64")))
+    np.testing.assert_allclose(sig[~np.isnan(x)], ref_sig[~np.isnan(x)], rtol=1e-6, atol=1e-38)

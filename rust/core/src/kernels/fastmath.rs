@@ -1,5 +1,5 @@
 //! Branch-free f32 `exp` that compilers vectorise (range reduction to `[-ln2/2, ln2/2]`, a degree-6
-//! polynomial, and `2^n` assembled in the exponent bits). Max error about 2 ulp over the finite range;
+//! polynomial, and `2^n` assembled in the exponent bits). Max error about 2 ulp over the normal range;
 //! overflow gives `inf`, underflow `0`, NaN stays NaN.
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -8,10 +8,11 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 /// 1.5 * 2^23: adding and subtracting it rounds an f32 of magnitude < 2^22 to the nearest integer.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
-/// `e^x` for f32.
+/// `e^x` for f32 (subnormal results included).
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
-    let xc = x.clamp(-104.0, 89.0);
+    // f32::max/min ignore NaN, so `xc` is always finite and in range.
+    let xc = x.max(-103.97).min(88.72);
     let n = (xc * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
     let r = xc - n * LN2_HI - n * LN2_LO;
     // Taylor coefficients of e^r (1/k!) are accurate enough on |r| <= ln2/2 at degree 6.
@@ -19,19 +20,19 @@ pub fn exp_f32(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_334 + r * 0.001_388_889)))));
-    // 2^n split in two factors so that n down to -149 (subnormals) and up to 128 stay exact.
-    let ni = n as i32;
+    // SAFETY: n is an integer in [-150, 128] by the clamp above, so the conversion is exact.
+    let ni: i32 = unsafe { n.to_int_unchecked() };
+    // 2^n as two normal factors 2^n1 * 2^n2 (n1, n2 in [-75, 64]) so subnormal results and
+    // n = 128 (overflow to inf) come out right without branches.
     let n1 = ni >> 1;
     let n2 = ni - n1;
-    let s1 = f32::from_bits(((n1 + 127).clamp(0, 255) as u32) << 23);
-    let s2 = f32::from_bits(((n2 + 127).clamp(0, 255) as u32) << 23);
+    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
+    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
     let y = p * s1 * s2;
+    let y = if x > 88.722_84 { f32::INFINITY } else { y };
+    let y = if x < -103.97 { 0.0 } else { y };
     if x.is_nan() {
         x
-    } else if x > 88.722_84 {
-        f32::INFINITY
-    } else if x < -103.972_08 {
-        0.0
     } else {
         y
     }

@@ -118,13 +118,13 @@ pub fn log_softmax_axes(x: &Tensor, axes: &[i64]) -> Result<Tensor> {
     Ok(float_lanes!(x, a, C, D, D::wrap(lane_softmax::<_, C, D, true>(a, &ax))))
 }
 
-
 fn lane_softmax<T: Elem, C: Real, D: Elem, const LOG: bool>(a: &Arr<T>, axes: &[usize]) -> Arr<D> {
     let l = to_lanes(a, axes);
     let mut out = vec![D::zero(); a.len()];
     let add = |p: C, q: C| p + q;
     for_lanes(l.slice(), l.len, &mut out, l.len, |buf: &mut Vec<C>, s: &[T], o: &mut [D]| {
-        let m = s.iter().fold(C::from_f64(f64::NEG_INFINITY), |acc, &x| nan_max(acc, conv::<T, C>(x)));
+        let low = C::from_f64(f64::NEG_INFINITY);
+        let m = lane_reduce(s, low, &|acc, x, _, _| nan_max(acc, conv::<T, C>(x)), &nan_max);
         buf.clear();
         buf.extend(s.iter().map(|&x| (conv::<T, C>(x) - m).exp()));
         let sum = lane_reduce(buf, C::zero(), &|p, q, _, _| p + q, &add);
