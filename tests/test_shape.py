@@ -5,25 +5,7 @@ import pytest
 import lamina
 from lamina import ops
 
-DTYPES = ["float32", "float64", "float16", "int32", "int64", "uint8", "bool"]
-
-
-def make(shape, dtype="float32", seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 7, size=shape).astype(dtype)
-
-
-def t(a):
-    return ops.convert_to_tensor(a)
-
-
-def check(got, exp):
-    assert isinstance(got, lamina.Tensor)
-    g = np.asarray(got)
-    exp = np.asarray(exp)
-    assert g.dtype == exp.dtype, (g.dtype, exp.dtype)
-    assert g.shape == exp.shape, (g.shape, exp.shape)
-    np.testing.assert_array_equal(g, exp)
+from _helpers import DTYPES, check, make, t  # noqa: E402,F401
 
 
 def layouts(shape, dtype="float32"):
