@@ -10,8 +10,12 @@ fn bench_elementwise(c: &mut Criterion) {
         let b = random::normal(&[n], 0.0, 1.0, DType::F32, 2, 0).unwrap();
         let row = random::normal(&[256], 0.0, 1.0, DType::F32, 3, 0).unwrap();
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("add", n), &n, |bch, _| bch.iter(|| binary(BinaryOp::Add, &a, &b).unwrap()));
-        g.bench_with_input(BenchmarkId::new("exp", n), &n, |bch, _| bch.iter(|| unary(UnaryOp::Exp, &a).unwrap()));
+        g.bench_with_input(BenchmarkId::new("add", n), &n, |bch, _| {
+            bch.iter(|| binary(BinaryOp::Add, &a, &b).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("exp", n), &n, |bch, _| {
+            bch.iter(|| unary(UnaryOp::Exp, &a).unwrap())
+        });
         if n >= 256 {
             let m = a.clone();
             let m = lamina_core::kernels::shape::reshape(&m, &[(n / 256) as i64, 256]).unwrap();

@@ -14,7 +14,9 @@ fn bench_gemm(c: &mut Criterion) {
             let a = random::normal(&[n, n], 0.0, 1.0, dt, 1, 0).unwrap();
             let b = random::normal(&[n, n], 0.0, 1.0, dt, 2, 0).unwrap();
             g.throughput(Throughput::Elements((2 * n * n * n) as u64)); // flops
-            g.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| bch.iter(|| matmul(&a, &b).unwrap()));
+            g.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| {
+                bch.iter(|| matmul(&a, &b).unwrap())
+            });
         }
     }
     g.finish();

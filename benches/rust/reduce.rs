@@ -10,10 +10,18 @@ fn bench_reduce(c: &mut Criterion) {
         let x = random::normal(&[rows, cols], 0.0, 1.0, DType::F32, 1, 0).unwrap();
         let id = format!("{rows}x{cols}");
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("sum_all", &id), &n, |b, _| b.iter(|| reduce::sum(&x, None, false).unwrap()));
-        g.bench_with_input(BenchmarkId::new("sum_last", &id), &n, |b, _| b.iter(|| reduce::sum(&x, Some(&[-1]), false).unwrap()));
-        g.bench_with_input(BenchmarkId::new("sum_first", &id), &n, |b, _| b.iter(|| reduce::sum(&x, Some(&[0]), false).unwrap()));
-        g.bench_with_input(BenchmarkId::new("softmax_last", &id), &n, |b, _| b.iter(|| nn::softmax(&x, -1).unwrap()));
+        g.bench_with_input(BenchmarkId::new("sum_all", &id), &n, |b, _| {
+            b.iter(|| reduce::sum(&x, None, false).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("sum_last", &id), &n, |b, _| {
+            b.iter(|| reduce::sum(&x, Some(&[-1]), false).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("sum_first", &id), &n, |b, _| {
+            b.iter(|| reduce::sum(&x, Some(&[0]), false).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("softmax_last", &id), &n, |b, _| {
+            b.iter(|| nn::softmax(&x, -1).unwrap())
+        });
     }
     g.finish();
 }

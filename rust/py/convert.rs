@@ -31,7 +31,9 @@ static NUMPY_ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn np_asarray<'py>(py: Python<'py>) -> PyResult<&'py Bound<'py, PyAny>> {
     Ok(NUMPY_ASARRAY
-        .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("numpy")?.getattr("asarray")?.unbind()) })?
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(py.import("numpy")?.getattr("asarray")?.unbind())
+        })?
         .bind(py))
 }
 
@@ -39,7 +41,9 @@ fn from_numpy(arr: &Bound<'_, PyUntypedArray>, op: &str, from_list: bool) -> PyR
     macro_rules! grab {
         ($t:ty) => {
             if let Ok(a) = arr.cast::<PyArrayDyn<$t>>() {
-                let ro = a.try_readonly().map_err(|e| PyTypeError::new_err(format!("{op}: {e}")))?;
+                let ro = a
+                    .try_readonly()
+                    .map_err(|e| PyTypeError::new_err(format!("{op}: {e}")))?;
                 return Ok(Tensor::from_array(ro.as_array().to_owned()));
             }
         };
@@ -81,11 +85,16 @@ pub fn to_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Arg> {
         return Ok(Arg::Weak(Tensor::scalar(v), Weak::Float));
     }
     if obj.is_exact_instance_of::<PyBool>() {
-        return Ok(Arg::Weak(Tensor::scalar(obj.extract::<bool>()?), Weak::Bool));
+        return Ok(Arg::Weak(
+            Tensor::scalar(obj.extract::<bool>()?),
+            Weak::Bool,
+        ));
     }
     if obj.is_exact_instance_of::<PyInt>() {
         let v: i64 = obj.extract().map_err(|_| {
-            pyo3::exceptions::PyOverflowError::new_err(format!("{op}: Python int too large to convert. Received: {obj}"))
+            pyo3::exceptions::PyOverflowError::new_err(format!(
+                "{op}: Python int too large to convert. Received: {obj}"
+            ))
         })?;
         return Ok(Arg::Weak(Tensor::scalar(v), Weak::Int));
     }
@@ -134,7 +143,10 @@ fn to_tensor_slow(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
     let arr = np_asarray(py)?.call1((obj,)).map_err(|e| {
         PyTypeError::new_err(format!(
             "{op}: cannot convert a value of type {} to a tensor ({e}). Received: {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             obj.repr().map(|r| r.to_string()).unwrap_or_default()
         ))
     })?;
@@ -166,7 +178,10 @@ pub fn resolve_pair(a: Arg, b: Arg) -> (Tensor, Tensor) {
             let dt = result_type_weak(y.dtype(), w);
             (x.cast(dt), y)
         }
-        (Arg::Weak(x, wx), Arg::Weak(y, wy)) => (x.cast(default_weak_dtype(wx)), y.cast(default_weak_dtype(wy))),
+        (Arg::Weak(x, wx), Arg::Weak(y, wy)) => (
+            x.cast(default_weak_dtype(wx)),
+            y.cast(default_weak_dtype(wy)),
+        ),
     }
 }
 
@@ -188,7 +203,11 @@ pub fn dtype_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
         } else if t.is(&py.get_type::<PyInt>()) {
             "int32".into()
         } else {
-            py.import("numpy")?.getattr("dtype")?.call1((obj,))?.getattr("name")?.extract()?
+            py.import("numpy")?
+                .getattr("dtype")?
+                .call1((obj,))?
+                .getattr("name")?
+                .extract()?
         }
     } else if let Ok(n) = obj.getattr("name") {
         n.str()?.to_string()
@@ -208,7 +227,9 @@ pub fn axes_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
         return Ok(Some(vec![i]));
     }
     let v: Vec<i64> = obj.extract().map_err(|_| {
-        PyTypeError::new_err(format!("expected `axis` to be None, an int or a tuple of ints. Received: axis={obj}"))
+        PyTypeError::new_err(format!(
+            "expected `axis` to be None, an int or a tuple of ints. Received: axis={obj}"
+        ))
     })?;
     Ok(Some(v))
 }
@@ -222,7 +243,9 @@ pub fn shape_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<i64>> {
         return Ok(t.get().t.to_vec::<i64>());
     }
     obj.extract::<Vec<i64>>().map_err(|_| {
-        PyTypeError::new_err(format!("{op}: expected a shape (a tuple of ints). Received: shape={obj}"))
+        PyTypeError::new_err(format!(
+            "{op}: expected a shape (a tuple of ints). Received: shape={obj}"
+        ))
     })
 }
 

@@ -6,8 +6,8 @@
 use lamina_core::Error;
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 static CLASSES: PyOnceLock<[Py<PyAny>; 5]> = PyOnceLock::new();
@@ -19,7 +19,9 @@ fn classes(py: Python<'_>) -> &[Py<PyAny>; 5] {
             let ty = builtins.getattr("type").expect("type");
             let ns = pyo3::types::PyDict::new(py);
             ns.set_item("__module__", "lamina.errors").expect("dict");
-            ty.call1((name, PyTuple::new(py, bases).expect("tuple"), ns)).expect("class").unbind()
+            ty.call1((name, PyTuple::new(py, bases).expect("tuple"), ns))
+                .expect("class")
+                .unbind()
         };
         let ve = py.get_type::<PyValueError>().into_any();
         let te = py.get_type::<PyTypeError>().into_any();
@@ -60,7 +62,13 @@ pub fn to_py(e: Error) -> PyErr {
 /// Registers the exception classes on the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let names = ["ShapeError", "DTypeError", "AxisError", "LaminaIndexError", "InternalError"];
+    let names = [
+        "ShapeError",
+        "DTypeError",
+        "AxisError",
+        "LaminaIndexError",
+        "InternalError",
+    ];
     for (n, c) in names.iter().zip(classes(py).iter()) {
         m.add(*n, c.bind(py))?;
     }
@@ -88,7 +96,11 @@ pub fn guard<T>(f: impl FnOnce() -> lamina_core::Result<T>) -> PyResult<T> {
 }
 
 /// Like [`guard`], releasing the GIL when the work (`size` elements) is above the grain size.
-pub fn run<T: Send>(py: Python<'_>, size: usize, f: impl FnOnce() -> lamina_core::Result<T> + Send) -> PyResult<T> {
+pub fn run<T: Send>(
+    py: Python<'_>,
+    size: usize,
+    f: impl FnOnce() -> lamina_core::Result<T> + Send,
+) -> PyResult<T> {
     if size >= lamina_core::parallel::GRAIN {
         py.detach(|| guard(f))
     } else {

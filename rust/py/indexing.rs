@@ -10,7 +10,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PySlice, PyString, PyTuple};
 
 fn invalid(obj: &Bound<'_, PyAny>) -> PyErr {
-    let ty = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let ty = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     PyIndexError::new_err(format!(
         "getitem: only integers, slices (`:`), ellipsis (`...`), None and integer or boolean arrays are \
          valid indices. Received: {} of type {ty}",
@@ -19,8 +23,11 @@ fn invalid(obj: &Bound<'_, PyAny>) -> PyErr {
 }
 
 fn int_of(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    obj.extract::<i64>()
-        .map_err(|_| PyIndexError::new_err(format!("getitem: index {obj} does not fit in a 64-bit integer")))
+    obj.extract::<i64>().map_err(|_| {
+        PyIndexError::new_err(format!(
+            "getitem: index {obj} does not fit in a 64-bit integer"
+        ))
+    })
 }
 
 fn slice_bound(v: Bound<'_, PyAny>) -> PyResult<Option<i64>> {
@@ -56,7 +63,11 @@ fn item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     }
     if let Ok(s) = obj.cast::<PySlice>() {
         let step = slice_bound(s.getattr("step")?)?.unwrap_or(1);
-        return Ok(IndexItem::Slice { start: slice_bound(s.getattr("start")?)?, stop: slice_bound(s.getattr("stop")?)?, step });
+        return Ok(IndexItem::Slice {
+            start: slice_bound(s.getattr("start")?)?,
+            stop: slice_bound(s.getattr("stop")?)?,
+            step,
+        });
     }
     if obj.is_instance_of::<PyEllipsis>() {
         return Ok(IndexItem::Ellipsis);
@@ -64,18 +75,28 @@ fn item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         return Ok(tensor_item(t.get().t.clone()));
     }
-    if obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyTuple>() {
+    if obj.is_instance_of::<PyFloat>()
+        || obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyTuple>()
+    {
         return Err(invalid(obj));
     }
     if let Ok(l) = obj.cast::<PyList>() {
         // Fast path: a flat list of Python ints (no bools) needs no numpy round trip.
-        if l.iter().all(|v| v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>()) {
+        if l.iter()
+            .all(|v| v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>())
+        {
             let v: Vec<i64> = l.extract().map_err(|_| invalid(obj))?;
             let n = v.len();
-            return Tensor::from_vec(&[n], v).map(IndexItem::IntArray).map_err(crate::errors::to_py);
+            return Tensor::from_vec(&[n], v)
+                .map(IndexItem::IntArray)
+                .map_err(crate::errors::to_py);
         }
     }
-    if obj.is_instance_of::<PyList>() || obj.hasattr("__array_interface__")? || obj.hasattr("dtype")? {
+    if obj.is_instance_of::<PyList>()
+        || obj.hasattr("__array_interface__")?
+        || obj.hasattr("dtype")?
+    {
         let t = to_tensor(obj, "getitem").map_err(|_| invalid(obj))?;
         return Ok(tensor_item(t));
     }
@@ -93,7 +114,9 @@ pub fn getitem(t: &lamina_core::Tensor, key: &Bound<'_, PyAny>) -> PyResult<lami
     } else {
         vec![item(key)?]
     };
-    let advanced = items.iter().any(|i| matches!(i, IndexItem::IntArray(_) | IndexItem::BoolMask(_)));
+    let advanced = items
+        .iter()
+        .any(|i| matches!(i, IndexItem::IntArray(_) | IndexItem::BoolMask(_)));
     let work = if advanced { t.size() } else { 0 };
     run(key.py(), work, || index::getitem(t, &items))
 }

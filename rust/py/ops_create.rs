@@ -28,7 +28,10 @@ pub fn convert_to_tensor(
 
 /// Converts a tensor-like value to a numpy array (a copy).
 #[pyfunction]
-pub fn convert_to_numpy<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+pub fn convert_to_numpy<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     let t = to_tensor(x, "convert_to_numpy")?;
     to_numpy(py, &t)
 }
@@ -37,9 +40,8 @@ pub fn convert_to_numpy<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult
 #[pyfunction]
 pub fn cast(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cast")?;
-    let dt = dtype_arg(Some(dtype))?.ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err("cast: `dtype` must not be None")
-    })?;
+    let dt = dtype_arg(Some(dtype))?
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("cast: `dtype` must not be None"))?;
     run(py, t.size(), || Ok(t.cast(dt))).map(PyTensor::from)
 }
 
@@ -70,7 +72,11 @@ pub fn ones(shape: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyRes
 /// A tensor filled with `fill_value` (dtype defaults to float32).
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, dtype=None))]
-pub fn full(shape: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn full(
+    shape: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "full")?;
     let v = to_tensor(fill_value, "full")?;
     let dt = dt_or(dtype, DType::F32)?;
@@ -78,8 +84,14 @@ pub fn full(shape: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Opti
         return Ok(Tensor::full(&dims, guard(|| v.item_f64())?, dt).into());
     }
     let z = Tensor::zeros(&dims, dt);
-    guard(|| lamina_core::kernels::elementwise::binary(lamina_core::kernels::elementwise::BinaryOp::Add, &z, &v.cast(dt)))
-        .map(PyTensor::from)
+    guard(|| {
+        lamina_core::kernels::elementwise::binary(
+            lamina_core::kernels::elementwise::BinaryOp::Add,
+            &z,
+            &v.cast(dt),
+        )
+    })
+    .map(PyTensor::from)
 }
 
 /// Zeros with the shape (and, by default, the dtype) of `x`.
@@ -101,7 +113,11 @@ pub fn ones_like(x: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyRe
 /// `fill_value` with the shape (and, by default, the dtype) of `x`.
 #[pyfunction]
 #[pyo3(signature = (x, fill_value, dtype=None))]
-pub fn full_like(x: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn full_like(
+    x: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "full_like")?;
     let v = to_tensor(fill_value, "full_like")?;
     Ok(Tensor::full(t.shape(), guard(|| v.item_f64())?, dt_or(dtype, t.dtype())?).into())
@@ -109,7 +125,9 @@ pub fn full_like(x: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Opt
 
 fn is_float_value(x: &Bound<'_, PyAny>) -> bool {
     x.is_instance_of::<pyo3::types::PyFloat>()
-        || x.cast::<PyTensor>().map(|t| t.get().t.dtype().is_float()).unwrap_or(false)
+        || x.cast::<PyTensor>()
+            .map(|t| t.get().t.dtype().is_float())
+            .unwrap_or(false)
 }
 
 /// Evenly spaced values in `[start, stop)`; int32 unless an argument is a float (then float32).
@@ -121,7 +139,9 @@ pub fn arange(
     step: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
-    let any_float = is_float_value(start) || stop.map(is_float_value).unwrap_or(false) || step.map(is_float_value).unwrap_or(false);
+    let any_float = is_float_value(start)
+        || stop.map(is_float_value).unwrap_or(false)
+        || step.map(is_float_value).unwrap_or(false);
     let num = |o: &Bound<'_, PyAny>| -> PyResult<f64> {
         let t = to_tensor(o, "arange")?;
         guard(|| t.item_f64())
@@ -152,15 +172,30 @@ pub fn linspace(
     axis: i64,
 ) -> PyResult<Py<PyAny>> {
     if num < 0 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("linspace: `num` must be non-negative. Received: num={num}")));
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "linspace: `num` must be non-negative. Received: num={num}"
+        )));
     }
     if axis != 0 && axis != -1 {
         return Err(pyo3::exceptions::PyValueError::new_err(format!(
             "linspace: scalar start/stop give a 1-D result, so `axis` must be 0 or -1. Received: axis={axis}"
         )));
     }
-    let t = guard(|| Tensor::linspace(start, stop, num as usize, endpoint, dt_or(dtype, DType::F32).map_err(|_| lamina_core::Error::dtype("linspace", "bad dtype"))?))?;
-    let div = if endpoint { (num - 1).max(1) } else { num.max(1) };
+    let t = guard(|| {
+        Tensor::linspace(
+            start,
+            stop,
+            num as usize,
+            endpoint,
+            dt_or(dtype, DType::F32)
+                .map_err(|_| lamina_core::Error::dtype("linspace", "bad dtype"))?,
+        )
+    })?;
+    let div = if endpoint {
+        (num - 1).max(1)
+    } else {
+        num.max(1)
+    };
     let out = Bound::new(py, PyTensor::from(t))?.into_any();
     if retstep {
         let step = (stop - start) / div as f64;
@@ -173,7 +208,12 @@ pub fn linspace(
 #[pyfunction]
 #[pyo3(signature = (N, M=None, k=0, dtype=None))]
 #[allow(non_snake_case)]
-pub fn eye(N: usize, M: Option<usize>, k: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn eye(
+    N: usize,
+    M: Option<usize>,
+    k: i64,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     Ok(Tensor::eye(N, M.unwrap_or(N), k, dt_or(dtype, DType::F32)?).into())
 }
 
@@ -187,46 +227,100 @@ pub fn identity(n: usize, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor
 /// Engine RNG: uniform values in `[minval, maxval)` for `(seed, offset)`.
 #[pyfunction]
 #[pyo3(signature = (shape, minval, maxval, dtype, seed, offset=0))]
-pub fn _random_uniform(py: Python<'_>, shape: &Bound<'_, PyAny>, minval: f64, maxval: f64, dtype: &Bound<'_, PyAny>, seed: u64, offset: u64) -> PyResult<PyTensor> {
+pub fn _random_uniform(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    minval: f64,
+    maxval: f64,
+    dtype: &Bound<'_, PyAny>,
+    seed: u64,
+    offset: u64,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "uniform")?;
     let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || random::uniform(&dims, minval, maxval, dt, seed, offset)).map(PyTensor::from)
+    run(py, dims.iter().product(), || {
+        random::uniform(&dims, minval, maxval, dt, seed, offset)
+    })
+    .map(PyTensor::from)
 }
 
 /// Engine RNG: normal values.
 #[pyfunction]
 #[pyo3(signature = (shape, mean, stddev, dtype, seed, offset=0))]
-pub fn _random_normal(py: Python<'_>, shape: &Bound<'_, PyAny>, mean: f64, stddev: f64, dtype: &Bound<'_, PyAny>, seed: u64, offset: u64) -> PyResult<PyTensor> {
+pub fn _random_normal(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    mean: f64,
+    stddev: f64,
+    dtype: &Bound<'_, PyAny>,
+    seed: u64,
+    offset: u64,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "normal")?;
     let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || random::normal(&dims, mean, stddev, dt, seed, offset)).map(PyTensor::from)
+    run(py, dims.iter().product(), || {
+        random::normal(&dims, mean, stddev, dt, seed, offset)
+    })
+    .map(PyTensor::from)
 }
 
 /// Engine RNG: normal values redrawn beyond two standard deviations.
 #[pyfunction]
 #[pyo3(signature = (shape, mean, stddev, dtype, seed, offset=0))]
-pub fn _random_truncated_normal(py: Python<'_>, shape: &Bound<'_, PyAny>, mean: f64, stddev: f64, dtype: &Bound<'_, PyAny>, seed: u64, offset: u64) -> PyResult<PyTensor> {
+pub fn _random_truncated_normal(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    mean: f64,
+    stddev: f64,
+    dtype: &Bound<'_, PyAny>,
+    seed: u64,
+    offset: u64,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "truncated_normal")?;
     let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || random::truncated_normal(&dims, mean, stddev, dt, seed, offset)).map(PyTensor::from)
+    run(py, dims.iter().product(), || {
+        random::truncated_normal(&dims, mean, stddev, dt, seed, offset)
+    })
+    .map(PyTensor::from)
 }
 
 /// Engine RNG: Bernoulli(p) values.
 #[pyfunction]
 #[pyo3(signature = (shape, p, dtype, seed, offset=0))]
-pub fn _random_bernoulli(py: Python<'_>, shape: &Bound<'_, PyAny>, p: f64, dtype: &Bound<'_, PyAny>, seed: u64, offset: u64) -> PyResult<PyTensor> {
+pub fn _random_bernoulli(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    p: f64,
+    dtype: &Bound<'_, PyAny>,
+    seed: u64,
+    offset: u64,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "bernoulli")?;
     let dt = dt_or(Some(dtype), DType::Bool)?;
-    run(py, dims.iter().product(), || random::bernoulli(&dims, p, dt, seed, offset)).map(PyTensor::from)
+    run(py, dims.iter().product(), || {
+        random::bernoulli(&dims, p, dt, seed, offset)
+    })
+    .map(PyTensor::from)
 }
 
 /// Engine RNG: integers in `[minval, maxval)`.
 #[pyfunction]
 #[pyo3(signature = (shape, minval, maxval, dtype, seed, offset=0))]
-pub fn _random_randint(py: Python<'_>, shape: &Bound<'_, PyAny>, minval: i64, maxval: i64, dtype: &Bound<'_, PyAny>, seed: u64, offset: u64) -> PyResult<PyTensor> {
+pub fn _random_randint(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    minval: i64,
+    maxval: i64,
+    dtype: &Bound<'_, PyAny>,
+    seed: u64,
+    offset: u64,
+) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "randint")?;
     let dt = dt_or(Some(dtype), DType::I32)?;
-    run(py, dims.iter().product(), || random::randint(&dims, minval, maxval, dt, seed, offset)).map(PyTensor::from)
+    run(py, dims.iter().product(), || {
+        random::randint(&dims, minval, maxval, dt, seed, offset)
+    })
+    .map(PyTensor::from)
 }
 
 /// The number of threads lamina's kernels use.
@@ -239,7 +333,9 @@ pub fn get_num_threads() -> usize {
 #[pyfunction]
 pub fn set_num_threads(n: usize) -> PyResult<()> {
     if n == 0 {
-        return Err(pyo3::exceptions::PyValueError::new_err("set_num_threads: expected a positive integer. Received: n=0"));
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "set_num_threads: expected a positive integer. Received: n=0",
+        ));
     }
     lamina_core::parallel::set_num_threads(n);
     Ok(())

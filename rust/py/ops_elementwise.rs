@@ -6,7 +6,12 @@ use lamina_core::kernels::elementwise::{self, binary, unary, BinaryOp, UnaryOp};
 use lamina_core::kernels::gemm;
 use pyo3::prelude::*;
 
-fn bin(py: Python<'_>, op: BinaryOp, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+fn bin(
+    py: Python<'_>,
+    op: BinaryOp,
+    x1: &Bound<'_, PyAny>,
+    x2: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let (a, b) = resolve_pair(to_arg(x1, op.name())?, to_arg(x2, op.name())?);
     let size = a.size().max(b.size());
     run(py, size, || binary(op, &a, &b)).map(PyTensor::from)
@@ -89,7 +94,9 @@ pub fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i32) -> PyResult<Py
 #[pyfunction]
 pub fn matmul(py: Python<'_>, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let (a, b) = resolve_pair(to_arg(x1, "matmul")?, to_arg(x2, "matmul")?);
-    let work = a.size().saturating_mul(b.shape().last().copied().unwrap_or(1));
+    let work = a
+        .size()
+        .saturating_mul(b.shape().last().copied().unwrap_or(1));
     run(py, work, || gemm::matmul(&a, &b)).map(PyTensor::from)
 }
 
@@ -131,7 +138,12 @@ pub fn nonzero(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
 
 /// Clips values to `[x_min, x_max]`; keeps `x`'s dtype (bool becomes int32).
 #[pyfunction]
-pub fn clip(py: Python<'_>, x: &Bound<'_, PyAny>, x_min: &Bound<'_, PyAny>, x_max: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn clip(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    x_min: &Bound<'_, PyAny>,
+    x_max: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "clip")?;
     let lo = to_tensor(x_min, "clip")?;
     let hi = to_tensor(x_max, "clip")?;

@@ -46,7 +46,12 @@ reductions! {
 /// Population standard deviation over `axis`; ints and bool give float32.
 #[pyfunction]
 #[pyo3(name = "std", signature = (x, axis=None, keepdims=false))]
-pub fn std_(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+pub fn std_(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+) -> PyResult<PyTensor> {
     reduction(py, "std", reduce::std, x, axis, keepdims)
 }
 
@@ -88,7 +93,10 @@ pub fn max(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "max")?;
     let axes = axes_arg(axis)?;
-    run(py, t.size(), || reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial)).map(PyTensor::from)
+    run(py, t.size(), || {
+        reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial)
+    })
+    .map(PyTensor::from)
 }
 
 /// Minimum over `axis`; `initial` takes part in every reduction.
@@ -103,13 +111,21 @@ pub fn min(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "min")?;
     let axes = axes_arg(axis)?;
-    run(py, t.size(), || reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial)).map(PyTensor::from)
+    run(py, t.size(), || {
+        reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial)
+    })
+    .map(PyTensor::from)
 }
 
 /// Index (int32) of the maximum along `axis` (None: of the flattened tensor).
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false))]
-pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, keepdims: bool) -> PyResult<PyTensor> {
+pub fn argmax(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<i64>,
+    keepdims: bool,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "argmax")?;
     run(py, t.size(), || reduce::argmax(&t, axis, keepdims)).map(PyTensor::from)
 }
@@ -117,7 +133,12 @@ pub fn argmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, keepdims:
 /// Index (int32) of the minimum along `axis` (None: of the flattened tensor).
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false))]
-pub fn argmin(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, keepdims: bool) -> PyResult<PyTensor> {
+pub fn argmin(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<i64>,
+    keepdims: bool,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "argmin")?;
     run(py, t.size(), || reduce::argmin(&t, axis, keepdims)).map(PyTensor::from)
 }
@@ -152,7 +173,11 @@ pub fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>) -> 
 /// Log-softmax along `axis` (an int or a tuple of ints); ints give float32.
 #[pyfunction]
 #[pyo3(signature = (x, axis=Some(AxisSpec::One(-1))), text_signature = "(x, axis=-1)")]
-pub fn log_softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>) -> PyResult<PyTensor> {
+pub fn log_softmax(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<AxisSpec>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "log_softmax")?;
     let axes = softmax_axes(&t, axis);
     run(py, t.size(), || nn::log_softmax_axes(&t, &axes)).map(PyTensor::from)
@@ -177,7 +202,12 @@ pub fn argsort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyRes
 /// The `k` largest entries along the last axis and their int32 indices: `(values, indices)`.
 #[pyfunction]
 #[pyo3(signature = (x, k, sorted=true))]
-pub fn top_k(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, sorted: bool) -> PyResult<(PyTensor, PyTensor)> {
+pub fn top_k(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    k: i64,
+    sorted: bool,
+) -> PyResult<(PyTensor, PyTensor)> {
     let t = to_tensor(x, "top_k")?;
     let (v, i) = run(py, t.size(), || sort_k::top_k(&t, k, sorted))?;
     Ok((PyTensor::from(v), PyTensor::from(i)))
@@ -186,7 +216,12 @@ pub fn top_k(py: Python<'_>, x: &Bound<'_, PyAny>, k: i64, sorted: bool) -> PyRe
 /// Cumulative sum along `axis` (None: of the flattened tensor); bool gives int32.
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, dtype=None))]
-pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn cumsum(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<i64>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumsum")?;
     let dt = dtype_arg(dtype)?;
     run(py, t.size(), || sort_k::cumsum(&t, axis, dt)).map(PyTensor::from)
@@ -195,7 +230,12 @@ pub fn cumsum(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Op
 /// Cumulative product along `axis` (None: of the flattened tensor); bool gives int32.
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, dtype=None))]
-pub fn cumprod(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn cumprod(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<i64>,
+    dtype: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumprod")?;
     let dt = dtype_arg(dtype)?;
     run(py, t.size(), || sort_k::cumprod(&t, axis, dt)).map(PyTensor::from)

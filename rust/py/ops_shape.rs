@@ -10,7 +10,9 @@ use pyo3::prelude::*;
 fn tensors(xs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
     let items: Vec<Bound<'_, PyAny>> = xs
         .try_iter()
-        .map_err(|_| PyTypeError::new_err(format!("{op}: expected a list of tensors. Received: {xs}")))?
+        .map_err(|_| {
+            PyTypeError::new_err(format!("{op}: expected a list of tensors. Received: {xs}"))
+        })?
         .collect::<PyResult<_>>()?;
     items.iter().map(|x| to_tensor(x, op)).collect()
 }
@@ -19,13 +21,19 @@ fn one_axis(obj: Option<&Bound<'_, PyAny>>, name: &str, op: &str) -> PyResult<Op
     match axes_arg(obj)? {
         None => Ok(None),
         Some(v) if v.len() == 1 => Ok(Some(v[0])),
-        Some(v) => Err(PyTypeError::new_err(format!("{op}: `{name}` must be None or an int. Received: {name}={v:?}"))),
+        Some(v) => Err(PyTypeError::new_err(format!(
+            "{op}: `{name}` must be None or an int. Received: {name}={v:?}"
+        ))),
     }
 }
 
 /// `reshape(x, newshape)`: row-major reshape (one entry may be -1); a view when `x` is contiguous.
 #[pyfunction]
-pub fn reshape(py: Python<'_>, x: &Bound<'_, PyAny>, newshape: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn reshape(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    newshape: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "reshape")?;
     let s = shape_arg(newshape, "reshape")?;
     run(py, t.size(), || shape::reshape(&t, &s)).map(PyTensor::from)
@@ -44,7 +52,8 @@ pub fn transpose(x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, PyAny>>) -> PyRes
 #[pyfunction]
 pub fn expand_dims(x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "expand_dims")?;
-    let a = axes_arg(Some(axis))?.ok_or_else(|| PyValueError::new_err("expand_dims: `axis` must not be None"))?;
+    let a = axes_arg(Some(axis))?
+        .ok_or_else(|| PyValueError::new_err("expand_dims: `axis` must not be None"))?;
     guard(|| shape::expand_dims(&t, &a)).map(PyTensor::from)
 }
 
@@ -78,28 +87,46 @@ pub fn stack(py: Python<'_>, x: &Bound<'_, PyAny>, axis: i64) -> PyResult<PyTens
 /// `split(x, indices_or_sections, axis=0)`: a list of views.
 #[pyfunction]
 #[pyo3(signature = (x, indices_or_sections, axis=0))]
-pub fn split(x: &Bound<'_, PyAny>, indices_or_sections: &Bound<'_, PyAny>, axis: i64) -> PyResult<Vec<PyTensor>> {
+pub fn split(
+    x: &Bound<'_, PyAny>,
+    indices_or_sections: &Bound<'_, PyAny>,
+    axis: i64,
+) -> PyResult<Vec<PyTensor>> {
     let t = to_tensor(x, "split")?;
     let spec = match indices_or_sections.extract::<i64>() {
         Ok(k) => shape::SplitSpec::Sections(k),
         Err(_) => shape::SplitSpec::Indices(shape_arg(indices_or_sections, "split")?),
     };
-    Ok(guard(|| shape::split(&t, &spec, axis))?.into_iter().map(PyTensor::from).collect())
+    Ok(guard(|| shape::split(&t, &spec, axis))?
+        .into_iter()
+        .map(PyTensor::from)
+        .collect())
 }
 
 /// `tile(x, repeats)`: repeats the whole tensor along each axis.
 #[pyfunction]
-pub fn tile(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn tile(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    repeats: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "tile")?;
     let r = shape_arg(repeats, "tile")?;
-    let n = t.size().saturating_mul(r.iter().map(|&v| v.max(0) as usize).product());
+    let n = t
+        .size()
+        .saturating_mul(r.iter().map(|&v| v.max(0) as usize).product());
     run(py, n, || shape::tile(&t, &r)).map(PyTensor::from)
 }
 
 /// `repeat(x, repeats, axis=None)`: repeats elements (one count, or one per element).
 #[pyfunction]
 #[pyo3(signature = (x, repeats, axis=None))]
-pub fn repeat(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
+pub fn repeat(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    repeats: &Bound<'_, PyAny>,
+    axis: Option<i64>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "repeat")?;
     let r = shape_arg(repeats, "repeat")?;
     run(py, t.size(), || shape::repeat(&t, &r, axis)).map(PyTensor::from)
@@ -107,7 +134,11 @@ pub fn repeat(py: Python<'_>, x: &Bound<'_, PyAny>, repeats: &Bound<'_, PyAny>, 
 
 /// `broadcast_to(x, shape)`: `x` broadcast to `shape`.
 #[pyfunction]
-pub fn broadcast_to(py: Python<'_>, x: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn broadcast_to(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    shape: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "broadcast_to")?;
     let s = shape_arg(shape, "broadcast_to")?;
     let n = s.iter().map(|&v| v.max(0) as usize).product();
@@ -123,7 +154,9 @@ fn pad_width_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, i64)>> {
         ))
     };
     if w.dtype().is_float() && w.size() > 0 {
-        return Err(PyTypeError::new_err(format!("pad: pad_width must hold integers. Received: pad_width={obj}")));
+        return Err(PyTypeError::new_err(format!(
+            "pad: pad_width must hold integers. Received: pad_width={obj}"
+        )));
     }
     let v = w.to_vec::<i64>();
     Ok(match w.shape() {
@@ -174,7 +207,11 @@ pub fn flip(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<P
 
 /// `moveaxis(x, source, destination)`: moves axes to new positions (a view).
 #[pyfunction]
-pub fn moveaxis(x: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn moveaxis(
+    x: &Bound<'_, PyAny>,
+    source: &Bound<'_, PyAny>,
+    destination: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "moveaxis")?;
     let s = axes_arg(Some(source))?.unwrap_or_default();
     let d = axes_arg(Some(destination))?.unwrap_or_default();
@@ -197,7 +234,11 @@ pub fn ravel(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
 
 /// `slice(inputs, start_indices, shape)`: the block of `shape` at `start_indices` (a view).
 #[pyfunction]
-pub fn slice(inputs: &Bound<'_, PyAny>, start_indices: &Bound<'_, PyAny>, shape: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn slice(
+    inputs: &Bound<'_, PyAny>,
+    start_indices: &Bound<'_, PyAny>,
+    shape: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(inputs, "slice")?;
     let s = shape_arg(start_indices, "slice")?;
     let l = shape_arg(shape, "slice")?;
@@ -207,7 +248,12 @@ pub fn slice(inputs: &Bound<'_, PyAny>, start_indices: &Bound<'_, PyAny>, shape:
 /// `take(x, indices, axis=None)`: elements at `indices` along `axis` (of the flattened `x` for None).
 #[pyfunction]
 #[pyo3(signature = (x, indices, axis=None))]
-pub fn take(py: Python<'_>, x: &Bound<'_, PyAny>, indices: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn take(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
     let t = to_tensor(x, "take")?;
     let i = to_tensor(indices, "take")?;
     let a = one_axis(axis, "axis", "take")?;
@@ -226,7 +272,10 @@ pub fn take_along_axis(
     let t = to_tensor(x, "take_along_axis")?;
     let i = to_tensor(indices, "take_along_axis")?;
     let a = one_axis(axis, "axis", "take_along_axis")?;
-    run(py, t.size().max(i.size()), || index::take_along_axis(&t, &i, a)).map(PyTensor::from)
+    run(py, t.size().max(i.size()), || {
+        index::take_along_axis(&t, &i, a)
+    })
+    .map(PyTensor::from)
 }
 
 /// `one_hot(x, num_classes, axis=-1, dtype=None, sparse=False)`: dtype defaults to float32.
@@ -241,7 +290,9 @@ pub fn one_hot(
     sparse: bool,
 ) -> PyResult<PyTensor> {
     if sparse {
-        return Err(PyValueError::new_err("one_hot: lamina has no sparse tensors. Received: sparse=True"));
+        return Err(PyValueError::new_err(
+            "one_hot: lamina has no sparse tensors. Received: sparse=True",
+        ));
     }
     let t = to_tensor(x, "one_hot")?;
     let dt = dtype_arg(dtype)?.unwrap_or(DType::F32);

@@ -72,13 +72,22 @@ fn shape_tuple<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyT
 }
 
 /// Applies a binary op to a Tensor and any Python operand; `NotImplemented` for foreign types.
-fn binop(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> PyResult<Py<PyAny>> {
+fn binop(
+    slf: &Bound<'_, PyTensor>,
+    other: &Bound<'_, PyAny>,
+    op: BinaryOp,
+    reflected: bool,
+) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let Ok(o) = to_arg(other, op.name()) else {
         return Ok(py.NotImplemented());
     };
     let s = crate::convert::Arg::Strong(slf.get().t.clone());
-    let (a, b) = if reflected { resolve_pair(o, s) } else { resolve_pair(s, o) };
+    let (a, b) = if reflected {
+        resolve_pair(o, s)
+    } else {
+        resolve_pair(s, o)
+    };
     let size = a.size().max(b.size());
     let r = run(py, size, || binary(op, &a, &b))?;
     Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
@@ -139,7 +148,11 @@ impl PyTensor {
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let mut arr = if copy == Some(true) { to_numpy(py, &slf.get().t)? } else { numpy_view(slf)? };
+        let mut arr = if copy == Some(true) {
+            to_numpy(py, &slf.get().t)?
+        } else {
+            numpy_view(slf)?
+        };
         if let Some(d) = dtype {
             if !d.is_none() {
                 arr = arr.call_method1("astype", (d,))?;
@@ -160,7 +173,11 @@ impl PyTensor {
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        self.t.shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+        self.t
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
     }
 
     fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
@@ -170,8 +187,9 @@ impl PyTensor {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
         let n = t.shape()[0];
-        let items: Vec<PyTensor> =
-            (0..n).map(|i| PyTensor::from(map_same!(t, a, _T => a.clone().index_axis_move(Axis(0), i)))).collect();
+        let items: Vec<PyTensor> = (0..n)
+            .map(|i| PyTensor::from(map_same!(t, a, _T => a.clone().index_axis_move(Axis(0), i))))
+            .collect();
         PyList::new(py, items)?.try_iter().map(|it| it.into_any())
     }
 
@@ -215,40 +233,93 @@ impl PyTensor {
         let py = slf.py();
         let t = &slf.get().t;
         let a2s = ARRAY2STRING
-            .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("numpy")?.getattr("array2string")?.unbind()) })?
+            .get_or_try_init(py, || -> PyResult<_> {
+                Ok(py.import("numpy")?.getattr("array2string")?.unbind())
+            })?
             .bind(py);
         let kwargs = pyo3::types::PyDict::new(py);
         kwargs.set_item("separator", ", ")?;
         kwargs.set_item("prefix", "tensor(")?;
         let body: String = a2s.call((numpy_view(slf)?,), Some(&kwargs))?.extract()?;
         let shape = shape_tuple(py, t.shape())?.repr()?.to_string();
-        Ok(format!("tensor({body}, shape={shape}, dtype={})", t.dtype()))
+        Ok(format!(
+            "tensor({body}, shape={shape}, dtype={})",
+            t.dtype()
+        ))
     }
 
     fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
         Self::__repr__(slf)
     }
 
-    fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Add, false) }
-    fn __radd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Add, true) }
-    fn __sub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Subtract, false) }
-    fn __rsub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Subtract, true) }
-    fn __mul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Multiply, false) }
-    fn __rmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Multiply, true) }
-    fn __truediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Divide, false) }
-    fn __rtruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Divide, true) }
-    fn __floordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::FloorDivide, false) }
-    fn __rfloordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::FloorDivide, true) }
-    fn __mod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Mod, false) }
-    fn __rmod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Mod, true) }
-    fn __pow__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Power, false) }
-    fn __rpow__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::Power, true) }
-    fn __and__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalAnd, false) }
-    fn __rand__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalAnd, true) }
-    fn __or__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalOr, false) }
-    fn __ror__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalOr, true) }
-    fn __xor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalXor, false) }
-    fn __rxor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { binop(slf, o, BinaryOp::LogicalXor, true) }
+    fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Add, false)
+    }
+    fn __radd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Add, true)
+    }
+    fn __sub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Subtract, false)
+    }
+    fn __rsub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Subtract, true)
+    }
+    fn __mul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Multiply, false)
+    }
+    fn __rmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Multiply, true)
+    }
+    fn __truediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Divide, false)
+    }
+    fn __rtruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Divide, true)
+    }
+    fn __floordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::FloorDivide, false)
+    }
+    fn __rfloordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::FloorDivide, true)
+    }
+    fn __mod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Mod, false)
+    }
+    fn __rmod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Mod, true)
+    }
+    fn __pow__(
+        slf: &Bound<'_, Self>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Power, false)
+    }
+    fn __rpow__(
+        slf: &Bound<'_, Self>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::Power, true)
+    }
+    fn __and__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalAnd, false)
+    }
+    fn __rand__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalAnd, true)
+    }
+    fn __or__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalOr, false)
+    }
+    fn __ror__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalOr, true)
+    }
+    fn __xor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalXor, false)
+    }
+    fn __rxor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf, o, BinaryOp::LogicalXor, true)
+    }
 
     fn __matmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         matmul_op(slf, o, false)
@@ -257,9 +328,15 @@ impl PyTensor {
         matmul_op(slf, o, true)
     }
 
-    fn __neg__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> { unop(slf, UnaryOp::Negative) }
-    fn __pos__(slf: &Bound<'_, Self>) -> PyTensor { PyTensor::from(slf.get().t.clone()) }
-    fn __abs__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> { unop(slf, UnaryOp::Abs) }
+    fn __neg__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+        unop(slf, UnaryOp::Negative)
+    }
+    fn __pos__(slf: &Bound<'_, Self>) -> PyTensor {
+        PyTensor::from(slf.get().t.clone())
+    }
+    fn __abs__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+        unop(slf, UnaryOp::Abs)
+    }
     fn __invert__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
         if slf.get().t.dtype() != DType::Bool {
             return Err(PyTypeError::new_err(format!(
@@ -270,7 +347,11 @@ impl PyTensor {
         unop(slf, UnaryOp::LogicalNot)
     }
 
-    fn __richcmp__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        o: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let b = match op {
             CompareOp::Lt => BinaryOp::Less,
             CompareOp::Le => BinaryOp::LessEqual,
@@ -282,21 +363,36 @@ impl PyTensor {
         binop(slf, o, b, false)
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, &'static str))> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, &'static str))> {
         let py = slf.py();
         let cls = py.import("lamina")?.getattr("Tensor")?;
-        Ok((cls, (to_numpy(py, &slf.get().t)?, slf.get().t.dtype().name())))
+        Ok((
+            cls,
+            (to_numpy(py, &slf.get().t)?, slf.get().t.dtype().name()),
+        ))
     }
 }
 
-fn matmul_op(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, reflected: bool) -> PyResult<Py<PyAny>> {
+fn matmul_op(
+    slf: &Bound<'_, PyTensor>,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let Ok(o) = to_arg(other, "matmul") else {
         return Ok(py.NotImplemented());
     };
     let s = crate::convert::Arg::Strong(slf.get().t.clone());
-    let (a, b) = if reflected { resolve_pair(o, s) } else { resolve_pair(s, o) };
-    let work = a.size().saturating_mul(b.shape().last().copied().unwrap_or(1));
+    let (a, b) = if reflected {
+        resolve_pair(o, s)
+    } else {
+        resolve_pair(s, o)
+    };
+    let work = a
+        .size()
+        .saturating_mul(b.shape().last().copied().unwrap_or(1));
     let r = run(py, work, || matmul(&a, &b))?;
     Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
 }

@@ -26,8 +26,16 @@ pub enum DType {
 }
 
 /// All dtypes, in a stable order.
-pub const ALL_DTYPES: [DType; 8] =
-    [DType::Bool, DType::U8, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
+pub const ALL_DTYPES: [DType; 8] = [
+    DType::Bool,
+    DType::U8,
+    DType::I32,
+    DType::I64,
+    DType::F16,
+    DType::BF16,
+    DType::F32,
+    DType::F64,
+];
 
 /// The weak type of a Python scalar taking part in an op (Keras' weak `int`/`float`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +131,10 @@ pub fn result_type(a: DType, b: DType) -> DType {
     if a == b {
         return a;
     }
-    if matches!((a, b), (DType::F16, DType::BF16) | (DType::BF16, DType::F16)) {
+    if matches!(
+        (a, b),
+        (DType::F16, DType::BF16) | (DType::BF16, DType::F16)
+    ) {
         return DType::F32;
     }
     if a.rank() >= b.rank() {
@@ -166,7 +177,9 @@ pub fn default_weak_dtype(w: Weak) -> DType {
 }
 
 /// An element type of a tensor. Conversions go through `f64` (floats) or `i64` (ints and bool).
-pub trait Elem: Copy + Send + Sync + 'static + PartialOrd + PartialEq + Default + fmt::Debug {
+pub trait Elem:
+    Copy + Send + Sync + 'static + PartialOrd + PartialEq + Default + fmt::Debug
+{
     /// The matching [`DType`].
     const DTYPE: DType;
     /// Wraps an array of this type into a [`crate::Tensor`].
@@ -335,10 +348,38 @@ macro_rules! impl_elem_float {
         }
     };
 }
-impl_elem_float!(f32, F32, |x: f32| x as f64, |v: f64| v as f32, |x: f32| x, |v: f32| v);
-impl_elem_float!(f64, F64, |x: f64| x, |v: f64| v, |x: f64| x as f32, |v: f32| v as f64);
-impl_elem_float!(f16, F16, |x: f16| x.to_f64(), f16::from_f64, |x: f16| x.to_f32(), f16::from_f32);
-impl_elem_float!(bf16, BF16, |x: bf16| x.to_f64(), bf16::from_f64, |x: bf16| x.to_f32(), bf16::from_f32);
+impl_elem_float!(
+    f32,
+    F32,
+    |x: f32| x as f64,
+    |v: f64| v as f32,
+    |x: f32| x,
+    |v: f32| v
+);
+impl_elem_float!(
+    f64,
+    F64,
+    |x: f64| x,
+    |v: f64| v,
+    |x: f64| x as f32,
+    |v: f32| v as f64
+);
+impl_elem_float!(
+    f16,
+    F16,
+    |x: f16| x.to_f64(),
+    f16::from_f64,
+    |x: f16| x.to_f32(),
+    f16::from_f32
+);
+impl_elem_float!(
+    bf16,
+    BF16,
+    |x: bf16| x.to_f64(),
+    bf16::from_f64,
+    |x: bf16| x.to_f32(),
+    bf16::from_f32
+);
 
 #[cfg(test)]
 mod tests {

@@ -57,23 +57,39 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// A shape error for `op`.
     pub fn shape(op: &str, msg: impl Into<String>) -> Self {
-        Error::Shape { op: op.to_string(), msg: msg.into() }
+        Error::Shape {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     /// A dtype error for `op`.
     pub fn dtype(op: &str, msg: impl Into<String>) -> Self {
-        Error::DType { op: op.to_string(), msg: msg.into() }
+        Error::DType {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     /// An index error for `op`.
     pub fn index(op: &str, msg: impl Into<String>) -> Self {
-        Error::Index { op: op.to_string(), msg: msg.into() }
+        Error::Index {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     /// A value error for `op`.
     pub fn value(op: &str, msg: impl Into<String>) -> Self {
-        Error::Value { op: op.to_string(), msg: msg.into() }
+        Error::Value {
+            op: op.to_string(),
+            msg: msg.into(),
+        }
     }
     /// An axis error for `op`.
     pub fn axis(op: &str, axis: i64, ndim: usize) -> Self {
-        Error::Axis { op: op.to_string(), axis, ndim }
+        Error::Axis {
+            op: op.to_string(),
+            axis,
+            ndim,
+        }
     }
 }
 
@@ -105,7 +121,11 @@ pub fn fmt_shape(shape: &[usize]) -> String {
         1 => format!("({},)", shape[0]),
         _ => format!(
             "({})",
-            shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -116,7 +136,11 @@ pub fn normalize_axis(op: &str, axis: i64, ndim: usize) -> Result<usize> {
     if axis < -n || axis >= n {
         return Err(Error::axis(op, axis, ndim));
     }
-    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + n) as usize
+    } else {
+        axis as usize
+    })
 }
 
 /// Normalises a list of axes; duplicates are an error. Returns them sorted.
@@ -125,7 +149,10 @@ pub fn normalize_axes(op: &str, axes: &[i64], ndim: usize) -> Result<Vec<usize>>
     for &a in axes {
         let ax = normalize_axis(op, a, ndim)?;
         if out.contains(&ax) {
-            return Err(Error::value(op, format!("repeated axis in {axes:?}. Received: axis={axes:?}")));
+            return Err(Error::value(
+                op,
+                format!("repeated axis in {axes:?}. Received: axis={axes:?}"),
+            ));
         }
         out.push(ax);
     }

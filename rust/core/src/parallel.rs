@@ -38,7 +38,11 @@ fn configured_threads() -> usize {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
 }
 
 /// Sets the pool size for pools built from now on (the current pool is replaced on next use).
@@ -68,7 +72,10 @@ pub fn pool() -> &'static rayon::ThreadPool {
         .thread_name(|i| format!("lamina-{i}"))
         .build()
         .expect("lamina: cannot start the thread pool");
-    let entry = Box::into_raw(Box::new(PoolEntry { generation: gen, pool }));
+    let entry = Box::into_raw(Box::new(PoolEntry {
+        generation: gen,
+        pool,
+    }));
     match POOL.compare_exchange(cur, entry, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => unsafe { &(*entry).pool },
         // Another thread installed a pool first: use it (ours is leaked, harmless).
@@ -107,7 +114,9 @@ where
     let n = a.len();
     if let Some(src) = a.as_slice() {
         let v = map_slice(src, &f);
-        return ArrayD::from_shape_vec(a.raw_dim(), v).expect("shape matches").into_shared();
+        return ArrayD::from_shape_vec(a.raw_dim(), v)
+            .expect("shape matches")
+            .into_shared();
     }
     let out = if should_parallelize(n) {
         install(|| Zip::from(a).par_map_collect(|&x| f(x)))
@@ -125,7 +134,12 @@ where
     F: Fn(S) -> D + Sync + Send,
 {
     if should_parallelize(src.len()) {
-        install(|| src.par_iter().with_min_len(GRAIN / 4).map(|&x| f(x)).collect())
+        install(|| {
+            src.par_iter()
+                .with_min_len(GRAIN / 4)
+                .map(|&x| f(x))
+                .collect()
+        })
     } else {
         src.iter().map(|&x| f(x)).collect()
     }
@@ -142,7 +156,11 @@ where
     debug_assert_eq!(a.len(), b.len());
     if should_parallelize(a.len()) {
         install(|| {
-            a.par_iter().with_min_len(GRAIN / 4).zip(b.par_iter()).map(|(&x, &y)| f(x, y)).collect()
+            a.par_iter()
+                .with_min_len(GRAIN / 4)
+                .zip(b.par_iter())
+                .map(|(&x, &y)| f(x, y))
+                .collect()
         })
     } else {
         a.iter().zip(b.iter()).map(|(&x, &y)| f(x, y)).collect()

@@ -33,7 +33,10 @@ pub fn philox4x32(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 
 #[inline]
 fn block(seed: u64, index: u64, round: u32) -> [u32; 4] {
-    philox4x32([index as u32, (index >> 32) as u32, round, 0x6c61_6d69], [seed as u32, (seed >> 32) as u32])
+    philox4x32(
+        [index as u32, (index >> 32) as u32, round, 0x6c61_6d69],
+        [seed as u32, (seed >> 32) as u32],
+    )
 }
 
 /// A uniform f64 in [0, 1) with 53 random bits.
@@ -54,7 +57,13 @@ fn normal_from(b: [u32; 4]) -> f64 {
 fn fill<T: Elem>(shape: &[usize], f: impl Fn(u64) -> f64 + Sync + Send) -> Result<Tensor> {
     let n: usize = shape.iter().product();
     let v: Vec<T> = if should_parallelize(n / 8) {
-        install(|| (0..n).into_par_iter().with_min_len(4096).map(|i| T::from_f64(f(i as u64))).collect())
+        install(|| {
+            (0..n)
+                .into_par_iter()
+                .with_min_len(4096)
+                .map(|i| T::from_f64(f(i as u64)))
+                .collect()
+        })
     } else {
         (0..n as u64).map(|i| T::from_f64(f(i))).collect()
     };
@@ -63,16 +72,29 @@ fn fill<T: Elem>(shape: &[usize], f: impl Fn(u64) -> f64 + Sync + Send) -> Resul
 
 fn float_only(op: &str, dtype: DType) -> Result<()> {
     if !dtype.is_float() {
-        return Err(Error::dtype(op, format!("expected a float dtype. Received: dtype={dtype}")));
+        return Err(Error::dtype(
+            op,
+            format!("expected a float dtype. Received: dtype={dtype}"),
+        ));
     }
     Ok(())
 }
 
 /// Uniform values in `[minval, maxval)`.
-pub fn uniform(shape: &[usize], minval: f64, maxval: f64, dtype: DType, seed: u64, offset: u64) -> Result<Tensor> {
+pub fn uniform(
+    shape: &[usize],
+    minval: f64,
+    maxval: f64,
+    dtype: DType,
+    seed: u64,
+    offset: u64,
+) -> Result<Tensor> {
     float_only("uniform", dtype)?;
     if !(minval.is_finite() && maxval.is_finite()) || maxval < minval {
-        return Err(Error::value("uniform", format!("expected finite minval <= maxval. Received: minval={minval}, maxval={maxval}")));
+        return Err(Error::value(
+            "uniform",
+            format!("expected finite minval <= maxval. Received: minval={minval}, maxval={maxval}"),
+        ));
     }
     let span = maxval - minval;
     with_dtype!(dtype, T => fill::<T>(shape, |i| {
@@ -84,13 +106,27 @@ pub fn uniform(shape: &[usize], minval: f64, maxval: f64, dtype: DType, seed: u6
 }
 
 /// Normal values with the given mean and standard deviation.
-pub fn normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, seed: u64, offset: u64) -> Result<Tensor> {
+pub fn normal(
+    shape: &[usize],
+    mean: f64,
+    stddev: f64,
+    dtype: DType,
+    seed: u64,
+    offset: u64,
+) -> Result<Tensor> {
     float_only("normal", dtype)?;
     with_dtype!(dtype, T => fill::<T>(shape, |i| mean + stddev * normal_from(block(seed, offset.wrapping_add(i), 0))))
 }
 
 /// Normal values redrawn until within two standard deviations of the mean (Keras' truncated_normal).
-pub fn truncated_normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, seed: u64, offset: u64) -> Result<Tensor> {
+pub fn truncated_normal(
+    shape: &[usize],
+    mean: f64,
+    stddev: f64,
+    dtype: DType,
+    seed: u64,
+    offset: u64,
+) -> Result<Tensor> {
     float_only("truncated_normal", dtype)?;
     with_dtype!(dtype, T => fill::<T>(shape, |i| {
         let idx = offset.wrapping_add(i);
@@ -108,7 +144,10 @@ pub fn truncated_normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType, s
 /// Booleans that are true with probability `p` (cast to `dtype`).
 pub fn bernoulli(shape: &[usize], p: f64, dtype: DType, seed: u64, offset: u64) -> Result<Tensor> {
     if !(0.0..=1.0).contains(&p) {
-        return Err(Error::value("bernoulli", format!("expected a probability in [0, 1]. Received: p={p}")));
+        return Err(Error::value(
+            "bernoulli",
+            format!("expected a probability in [0, 1]. Received: p={p}"),
+        ));
     }
     with_dtype!(dtype, T => fill::<T>(shape, |i| {
         let b = block(seed, offset.wrapping_add(i), 0);
@@ -117,9 +156,22 @@ pub fn bernoulli(shape: &[usize], p: f64, dtype: DType, seed: u64, offset: u64) 
 }
 
 /// Integers uniformly drawn from `[minval, maxval)`.
-pub fn randint(shape: &[usize], minval: i64, maxval: i64, dtype: DType, seed: u64, offset: u64) -> Result<Tensor> {
+pub fn randint(
+    shape: &[usize],
+    minval: i64,
+    maxval: i64,
+    dtype: DType,
+    seed: u64,
+    offset: u64,
+) -> Result<Tensor> {
     if maxval <= minval {
-        return Err(Error::value("randint", format!("expected minval < maxval. Received: minval={minval}, maxval={maxval}, shape={}", fmt_shape(shape))));
+        return Err(Error::value(
+            "randint",
+            format!(
+                "expected minval < maxval. Received: minval={minval}, maxval={maxval}, shape={}",
+                fmt_shape(shape)
+            ),
+        ));
     }
     let span = (maxval as i128 - minval as i128) as u128;
     let n: usize = shape.iter().product();

@@ -33,38 +33,96 @@ pub trait Arith: Elem {
 macro_rules! int_arith {
     ($t:ty, $signed:expr) => {
         impl Arith for $t {
-            #[inline] fn add(a: Self, b: Self) -> Self { a.wrapping_add(b) }
-            #[inline] fn sub(a: Self, b: Self) -> Self { a.wrapping_sub(b) }
-            #[inline] fn mul(a: Self, b: Self) -> Self { a.wrapping_mul(b) }
-            #[inline] fn div(a: Self, b: Self) -> Self { if b == 0 { 0 } else { a.wrapping_div(b) } }
+            #[inline]
+            fn add(a: Self, b: Self) -> Self {
+                a.wrapping_add(b)
+            }
+            #[inline]
+            fn sub(a: Self, b: Self) -> Self {
+                a.wrapping_sub(b)
+            }
+            #[inline]
+            fn mul(a: Self, b: Self) -> Self {
+                a.wrapping_mul(b)
+            }
+            #[inline]
+            fn div(a: Self, b: Self) -> Self {
+                if b == 0 {
+                    0
+                } else {
+                    a.wrapping_div(b)
+                }
+            }
             #[inline]
             fn floordiv(a: Self, b: Self) -> Self {
-                if b == 0 { return 0; }
+                if b == 0 {
+                    return 0;
+                }
                 let q = a.wrapping_div(b);
                 #[allow(unused_comparisons)]
-                if $signed && a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) { q.wrapping_sub(1) } else { q }
+                if $signed && a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) {
+                    q.wrapping_sub(1)
+                } else {
+                    q
+                }
             }
             #[inline]
             fn rem(a: Self, b: Self) -> Self {
-                if b == 0 { return 0; }
+                if b == 0 {
+                    return 0;
+                }
                 let r = a.wrapping_rem(b);
                 #[allow(unused_comparisons)]
-                if $signed && r != 0 && ((r < 0) != (b < 0)) { r.wrapping_add(b) } else { r }
+                if $signed && r != 0 && ((r < 0) != (b < 0)) {
+                    r.wrapping_add(b)
+                } else {
+                    r
+                }
             }
             #[inline]
             fn pow(a: Self, b: Self) -> Self {
                 #[allow(unused_comparisons)]
                 if b < 0 {
                     // Integer power with a negative exponent: only |a| == 1 gives a non-zero result.
-                    return match a as i64 { 1 => 1 as $t, -1 => if (b as i64) % 2 == 0 { 1 as $t } else { a }, _ => 0 };
+                    return match a as i64 {
+                        1 => 1 as $t,
+                        -1 => {
+                            if (b as i64) % 2 == 0 {
+                                1 as $t
+                            } else {
+                                a
+                            }
+                        }
+                        _ => 0,
+                    };
                 }
                 let e = (b as u64).min(u32::MAX as u64) as u32;
                 a.wrapping_pow(e)
             }
-            #[inline] fn max(a: Self, b: Self) -> Self { if a >= b { a } else { b } }
-            #[inline] fn min(a: Self, b: Self) -> Self { if a <= b { a } else { b } }
-            #[inline] fn is_nan(self) -> bool { false }
-            #[inline] fn is_finite(self) -> bool { true }
+            #[inline]
+            fn max(a: Self, b: Self) -> Self {
+                if a >= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            #[inline]
+            fn min(a: Self, b: Self) -> Self {
+                if a <= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                false
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                true
+            }
         }
     };
 }
@@ -73,33 +131,111 @@ int_arith!(i32, true);
 int_arith!(i64, true);
 
 impl Arith for bool {
-    #[inline] fn add(a: Self, b: Self) -> Self { a | b }
-    #[inline] fn sub(a: Self, b: Self) -> Self { a ^ b }
-    #[inline] fn mul(a: Self, b: Self) -> Self { a & b }
-    #[inline] fn div(a: Self, b: Self) -> Self { a & b }
-    #[inline] fn floordiv(a: Self, b: Self) -> Self { a & b }
-    #[inline] fn rem(_a: Self, _b: Self) -> Self { false }
-    #[inline] fn pow(a: Self, b: Self) -> Self { a | !b }
-    #[inline] fn max(a: Self, b: Self) -> Self { a | b }
-    #[inline] fn min(a: Self, b: Self) -> Self { a & b }
-    #[inline] fn is_nan(self) -> bool { false }
-    #[inline] fn is_finite(self) -> bool { true }
+    #[inline]
+    fn add(a: Self, b: Self) -> Self {
+        a | b
+    }
+    #[inline]
+    fn sub(a: Self, b: Self) -> Self {
+        a ^ b
+    }
+    #[inline]
+    fn mul(a: Self, b: Self) -> Self {
+        a & b
+    }
+    #[inline]
+    fn div(a: Self, b: Self) -> Self {
+        a & b
+    }
+    #[inline]
+    fn floordiv(a: Self, b: Self) -> Self {
+        a & b
+    }
+    #[inline]
+    fn rem(_a: Self, _b: Self) -> Self {
+        false
+    }
+    #[inline]
+    fn pow(a: Self, b: Self) -> Self {
+        a | !b
+    }
+    #[inline]
+    fn max(a: Self, b: Self) -> Self {
+        a | b
+    }
+    #[inline]
+    fn min(a: Self, b: Self) -> Self {
+        a & b
+    }
+    #[inline]
+    fn is_nan(self) -> bool {
+        false
+    }
+    #[inline]
+    fn is_finite(self) -> bool {
+        true
+    }
 }
 
 macro_rules! float_arith {
     ($t:ty) => {
         impl Arith for $t {
-            #[inline] fn add(a: Self, b: Self) -> Self { a + b }
-            #[inline] fn sub(a: Self, b: Self) -> Self { a - b }
-            #[inline] fn mul(a: Self, b: Self) -> Self { a * b }
-            #[inline] fn div(a: Self, b: Self) -> Self { a / b }
-            #[inline] fn floordiv(a: Self, b: Self) -> Self { Self::rem_floor(a, b).0 }
-            #[inline] fn rem(a: Self, b: Self) -> Self { Self::rem_floor(a, b).1 }
-            #[inline] fn pow(a: Self, b: Self) -> Self { a.powf(b) }
-            #[inline] fn max(a: Self, b: Self) -> Self { if a.is_nan() || b.is_nan() { <$t>::NAN } else if a >= b { a } else { b } }
-            #[inline] fn min(a: Self, b: Self) -> Self { if a.is_nan() || b.is_nan() { <$t>::NAN } else if a <= b { a } else { b } }
-            #[inline] fn is_nan(self) -> bool { <$t>::is_nan(self) }
-            #[inline] fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            #[inline]
+            fn add(a: Self, b: Self) -> Self {
+                a + b
+            }
+            #[inline]
+            fn sub(a: Self, b: Self) -> Self {
+                a - b
+            }
+            #[inline]
+            fn mul(a: Self, b: Self) -> Self {
+                a * b
+            }
+            #[inline]
+            fn div(a: Self, b: Self) -> Self {
+                a / b
+            }
+            #[inline]
+            fn floordiv(a: Self, b: Self) -> Self {
+                Self::rem_floor(a, b).0
+            }
+            #[inline]
+            fn rem(a: Self, b: Self) -> Self {
+                Self::rem_floor(a, b).1
+            }
+            #[inline]
+            fn pow(a: Self, b: Self) -> Self {
+                a.powf(b)
+            }
+            #[inline]
+            fn max(a: Self, b: Self) -> Self {
+                if a.is_nan() || b.is_nan() {
+                    <$t>::NAN
+                } else if a >= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            #[inline]
+            fn min(a: Self, b: Self) -> Self {
+                if a.is_nan() || b.is_nan() {
+                    <$t>::NAN
+                } else if a <= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
         }
     };
 }
@@ -128,7 +264,11 @@ macro_rules! rem_floor {
                 }
                 let floordiv = if div != 0.0 {
                     let f = div.floor();
-                    if div - f > 0.5 { f + 1.0 } else { f }
+                    if div - f > 0.5 {
+                        f + 1.0
+                    } else {
+                        f
+                    }
                 } else {
                     (0.0 as $t).copysign(a / b)
                 };
@@ -145,17 +285,50 @@ float_arith!(f64);
 macro_rules! half_arith {
     ($t:ty) => {
         impl Arith for $t {
-            #[inline] fn add(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() + b.to_f32()) }
-            #[inline] fn sub(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() - b.to_f32()) }
-            #[inline] fn mul(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() * b.to_f32()) }
-            #[inline] fn div(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() / b.to_f32()) }
-            #[inline] fn floordiv(a: Self, b: Self) -> Self { <$t>::from_f32(f32::rem_floor(a.to_f32(), b.to_f32()).0) }
-            #[inline] fn rem(a: Self, b: Self) -> Self { <$t>::from_f32(f32::rem_floor(a.to_f32(), b.to_f32()).1) }
-            #[inline] fn pow(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32().powf(b.to_f32())) }
-            #[inline] fn max(a: Self, b: Self) -> Self { <$t>::from_f32(<f32 as Arith>::max(a.to_f32(), b.to_f32())) }
-            #[inline] fn min(a: Self, b: Self) -> Self { <$t>::from_f32(<f32 as Arith>::min(a.to_f32(), b.to_f32())) }
-            #[inline] fn is_nan(self) -> bool { <$t>::is_nan(self) }
-            #[inline] fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            #[inline]
+            fn add(a: Self, b: Self) -> Self {
+                <$t>::from_f32(a.to_f32() + b.to_f32())
+            }
+            #[inline]
+            fn sub(a: Self, b: Self) -> Self {
+                <$t>::from_f32(a.to_f32() - b.to_f32())
+            }
+            #[inline]
+            fn mul(a: Self, b: Self) -> Self {
+                <$t>::from_f32(a.to_f32() * b.to_f32())
+            }
+            #[inline]
+            fn div(a: Self, b: Self) -> Self {
+                <$t>::from_f32(a.to_f32() / b.to_f32())
+            }
+            #[inline]
+            fn floordiv(a: Self, b: Self) -> Self {
+                <$t>::from_f32(f32::rem_floor(a.to_f32(), b.to_f32()).0)
+            }
+            #[inline]
+            fn rem(a: Self, b: Self) -> Self {
+                <$t>::from_f32(f32::rem_floor(a.to_f32(), b.to_f32()).1)
+            }
+            #[inline]
+            fn pow(a: Self, b: Self) -> Self {
+                <$t>::from_f32(a.to_f32().powf(b.to_f32()))
+            }
+            #[inline]
+            fn max(a: Self, b: Self) -> Self {
+                <$t>::from_f32(<f32 as Arith>::max(a.to_f32(), b.to_f32()))
+            }
+            #[inline]
+            fn min(a: Self, b: Self) -> Self {
+                <$t>::from_f32(<f32 as Arith>::min(a.to_f32(), b.to_f32()))
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
         }
     };
 }

@@ -12,10 +12,43 @@ use half::{bf16, f16};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum UnaryOp {
-    Negative, Abs, Sign, Square, Relu, Round,
-    Sqrt, Rsqrt, Exp, Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan, Tanh, Sigmoid, Softplus, Erf,
-    Floor, Ceil, Reciprocal, Arcsin, Arccos, Arctan, Sinh, Cosh, Arcsinh, Arccosh, Arctanh, Trunc,
-    LogicalNot, IsNan, IsFinite, IsInf,
+    Negative,
+    Abs,
+    Sign,
+    Square,
+    Relu,
+    Round,
+    Sqrt,
+    Rsqrt,
+    Exp,
+    Expm1,
+    Log,
+    Log1p,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Sigmoid,
+    Softplus,
+    Erf,
+    Floor,
+    Ceil,
+    Reciprocal,
+    Arcsin,
+    Arccos,
+    Arctan,
+    Sinh,
+    Cosh,
+    Arcsinh,
+    Arccosh,
+    Arctanh,
+    Trunc,
+    LogicalNot,
+    IsNan,
+    IsFinite,
+    IsInf,
 }
 
 impl UnaryOp {
@@ -23,23 +56,61 @@ impl UnaryOp {
     pub fn name(self) -> &'static str {
         use UnaryOp::*;
         match self {
-            Negative => "negative", Abs => "absolute", Sign => "sign", Square => "square", Relu => "relu",
-            Round => "round", Sqrt => "sqrt", Rsqrt => "rsqrt", Exp => "exp", Expm1 => "expm1",
-            Log => "log", Log1p => "log1p", Log2 => "log2", Log10 => "log10", Sin => "sin", Cos => "cos",
-            Tan => "tan", Tanh => "tanh", Sigmoid => "sigmoid", Softplus => "softplus", Erf => "erf",
-            Floor => "floor", Ceil => "ceil", Reciprocal => "reciprocal", Arcsin => "arcsin",
-            Arccos => "arccos", Arctan => "arctan", Sinh => "sinh", Cosh => "cosh", Arcsinh => "arcsinh",
-            Arccosh => "arccosh", Arctanh => "arctanh", Trunc => "trunc", LogicalNot => "logical_not",
-            IsNan => "isnan", IsFinite => "isfinite", IsInf => "isinf",
+            Negative => "negative",
+            Abs => "absolute",
+            Sign => "sign",
+            Square => "square",
+            Relu => "relu",
+            Round => "round",
+            Sqrt => "sqrt",
+            Rsqrt => "rsqrt",
+            Exp => "exp",
+            Expm1 => "expm1",
+            Log => "log",
+            Log1p => "log1p",
+            Log2 => "log2",
+            Log10 => "log10",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            Tanh => "tanh",
+            Sigmoid => "sigmoid",
+            Softplus => "softplus",
+            Erf => "erf",
+            Floor => "floor",
+            Ceil => "ceil",
+            Reciprocal => "reciprocal",
+            Arcsin => "arcsin",
+            Arccos => "arccos",
+            Arctan => "arctan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Arcsinh => "arcsinh",
+            Arccosh => "arccosh",
+            Arctanh => "arctanh",
+            Trunc => "trunc",
+            LogicalNot => "logical_not",
+            IsNan => "isnan",
+            IsFinite => "isfinite",
+            IsInf => "isinf",
         }
     }
 }
 
 fn sigmoid64(x: f64) -> f64 {
-    if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { let e = x.exp(); e / (1.0 + e) }
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
 }
-fn softplus64(x: f64) -> f64 { x.max(0.0) + (-x.abs()).exp().ln_1p() }
-fn softplus32(x: f32) -> f32 { x.max(0.0) + (-x.abs()).exp().ln_1p() }
+fn softplus64(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+fn softplus32(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
 
 /// The f32 and f64 versions of a float-valued unary op.
 fn float_fns(op: UnaryOp) -> (fn(f32) -> f32, fn(f64) -> f64) {
@@ -74,9 +145,47 @@ fn float_fns(op: UnaryOp) -> (fn(f32) -> f32, fn(f64) -> f64) {
         Arctanh => (f32::atanh, f64::atanh),
         Negative => (|x| -x, |x| -x),
         Abs => (f32::abs, f64::abs),
-        Sign => (|x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x }, |x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x }),
+        Sign => (
+            |x| {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    x
+                }
+            },
+            |x| {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    x
+                }
+            },
+        ),
         Square => (|x| x * x, |x| x * x),
-        Relu => (|x| if x > 0.0 { x } else if x.is_nan() { x } else { 0.0 }, |x| if x > 0.0 { x } else if x.is_nan() { x } else { 0.0 }),
+        Relu => (
+            |x| {
+                if x > 0.0 {
+                    x
+                } else if x.is_nan() {
+                    x
+                } else {
+                    0.0
+                }
+            },
+            |x| {
+                if x > 0.0 {
+                    x
+                } else if x.is_nan() {
+                    x
+                } else {
+                    0.0
+                }
+            },
+        ),
         Round => (f32::round_ties_even, f64::round_ties_even),
         LogicalNot | IsNan | IsFinite | IsInf => unreachable!("predicates are handled separately"),
     }
@@ -86,8 +195,12 @@ fn apply_float(t: &Tensor, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> Tensor
     match t {
         Tensor::F32(a) => Tensor::F32(map_array(&a.view(), f32f)),
         Tensor::F64(a) => Tensor::F64(map_array(&a.view(), f64f)),
-        Tensor::F16(a) => Tensor::F16(map_array(&a.view(), move |x: f16| f16::from_f32(f32f(x.to_f32())))),
-        Tensor::BF16(a) => Tensor::BF16(map_array(&a.view(), move |x: bf16| bf16::from_f32(f32f(x.to_f32())))),
+        Tensor::F16(a) => Tensor::F16(map_array(&a.view(), move |x: f16| {
+            f16::from_f32(f32f(x.to_f32()))
+        })),
+        Tensor::BF16(a) => Tensor::BF16(map_array(&a.view(), move |x: bf16| {
+            bf16::from_f32(f32f(x.to_f32()))
+        })),
         other => apply_float(&other.cast(DType::F32), f32f, f64f),
     }
 }
@@ -96,9 +209,18 @@ fn int_map<T: Elem + Arith>(a: &Arr<T>, op: UnaryOp) -> Arr<T> {
     let zero = T::zero();
     match op {
         UnaryOp::Negative => map_array(&a.view(), move |x: T| T::sub(zero, x)),
-        UnaryOp::Abs => map_array(&a.view(), move |x: T| if x < zero { T::sub(zero, x) } else { x }),
+        UnaryOp::Abs => map_array(
+            &a.view(),
+            move |x: T| if x < zero { T::sub(zero, x) } else { x },
+        ),
         UnaryOp::Sign => map_array(&a.view(), move |x: T| {
-            if x > zero { T::one() } else if x < zero { T::sub(zero, T::one()) } else { zero }
+            if x > zero {
+                T::one()
+            } else if x < zero {
+                T::sub(zero, T::one())
+            } else {
+                zero
+            }
         }),
         UnaryOp::Square => map_array(&a.view(), |x: T| T::mul(x, x)),
         UnaryOp::Relu => map_array(&a.view(), move |x: T| if x > zero { x } else { zero }),
@@ -152,7 +274,12 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
     if let Tensor::F32(a) = x {
         match op {
             Exp => return Ok(Tensor::F32(map_array(&a.view(), super::fastmath::exp_f32))),
-            Sigmoid => return Ok(Tensor::F32(map_array(&a.view(), super::fastmath::sigmoid_f32))),
+            Sigmoid => {
+                return Ok(Tensor::F32(map_array(
+                    &a.view(),
+                    super::fastmath::sigmoid_f32,
+                )))
+            }
             _ => {}
         }
     }
@@ -164,9 +291,24 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum BinaryOp {
-    Add, Subtract, Multiply, Divide, FloorDivide, Mod, Power, Maximum, Minimum,
-    Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual,
-    LogicalAnd, LogicalOr, LogicalXor,
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    FloorDivide,
+    Mod,
+    Power,
+    Maximum,
+    Minimum,
+    Equal,
+    NotEqual,
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+    LogicalAnd,
+    LogicalOr,
+    LogicalXor,
 }
 
 impl BinaryOp {
@@ -174,18 +316,42 @@ impl BinaryOp {
     pub fn name(self) -> &'static str {
         use BinaryOp::*;
         match self {
-            Add => "add", Subtract => "subtract", Multiply => "multiply", Divide => "divide",
-            FloorDivide => "floor_divide", Mod => "mod", Power => "power", Maximum => "maximum",
-            Minimum => "minimum", Equal => "equal", NotEqual => "not_equal", Less => "less",
-            LessEqual => "less_equal", Greater => "greater", GreaterEqual => "greater_equal",
-            LogicalAnd => "logical_and", LogicalOr => "logical_or", LogicalXor => "logical_xor",
+            Add => "add",
+            Subtract => "subtract",
+            Multiply => "multiply",
+            Divide => "divide",
+            FloorDivide => "floor_divide",
+            Mod => "mod",
+            Power => "power",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Equal => "equal",
+            NotEqual => "not_equal",
+            Less => "less",
+            LessEqual => "less_equal",
+            Greater => "greater",
+            GreaterEqual => "greater_equal",
+            LogicalAnd => "logical_and",
+            LogicalOr => "logical_or",
+            LogicalXor => "logical_xor",
         }
     }
 
     /// True for comparisons and logical ops (which return bool).
     pub fn returns_bool(self) -> bool {
         use BinaryOp::*;
-        matches!(self, Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual | LogicalAnd | LogicalOr | LogicalXor)
+        matches!(
+            self,
+            Equal
+                | NotEqual
+                | Less
+                | LessEqual
+                | Greater
+                | GreaterEqual
+                | LogicalAnd
+                | LogicalOr
+                | LogicalXor
+        )
     }
 
     /// The dtype both operands are converted to before the op runs.
@@ -227,7 +393,10 @@ fn arith_kernel<T: Arith>(op: BinaryOp, a: &Arr<T>, b: &Arr<T>) -> Result<Tensor
         Greater => Tensor::Bool(zip_with(name, a, b, |x: T, y: T| x > y)?),
         GreaterEqual => Tensor::Bool(zip_with(name, a, b, |x: T, y: T| x >= y)?),
         LogicalAnd | LogicalOr | LogicalXor => {
-            let (x, y) = (cast_array::<bool>(&T::wrap(a.clone())), cast_array::<bool>(&T::wrap(b.clone())));
+            let (x, y) = (
+                cast_array::<bool>(&T::wrap(a.clone())),
+                cast_array::<bool>(&T::wrap(b.clone())),
+            );
             Tensor::Bool(match op {
                 LogicalAnd => zip_with(name, &x, &y, |p, q| p & q)?,
                 LogicalOr => zip_with(name, &x, &y, |p, q| p | q)?,
@@ -258,7 +427,11 @@ pub fn where_(cond: &Tensor, x1: &Tensor, x2: &Tensor) -> Result<Tensor> {
 /// `clip(x, x_min, x_max)`: bounds broadcast against `x`; the result keeps `x`'s dtype
 /// (bool becomes int32, as in Keras).
 pub fn clip(x: &Tensor, lo: &Tensor, hi: &Tensor) -> Result<Tensor> {
-    let dt = if x.dtype() == DType::Bool { DType::I32 } else { x.dtype() };
+    let dt = if x.dtype() == DType::Bool {
+        DType::I32
+    } else {
+        x.dtype()
+    };
     let x = x.cast(dt);
     let lo = lo.cast(dt);
     let hi = hi.cast(dt);
@@ -303,7 +476,10 @@ mod tests {
     #[test]
     fn strided_inputs() {
         let a = t32(&[2, 3], &[0., 1., 2., 3., 4., 5.]);
-        let at = match &a { Tensor::F32(x) => Tensor::F32(x.clone().reversed_axes()), _ => unreachable!() };
+        let at = match &a {
+            Tensor::F32(x) => Tensor::F32(x.clone().reversed_axes()),
+            _ => unreachable!(),
+        };
         let r = unary(UnaryOp::Square, &at).unwrap();
         assert_eq!(r.shape(), &[3, 2]);
         assert_eq!(r.to_vec::<f32>(), vec![0., 9., 1., 16., 4., 25.]);
@@ -322,10 +498,16 @@ mod tests {
         let c = Tensor::from_vec(&[3], vec![true, false, true]).unwrap();
         let x = t32(&[3], &[1., 2., 3.]);
         let y = Tensor::scalar(0.0f32);
-        assert_eq!(where_(&c, &x, &y).unwrap().to_vec::<f32>(), vec![1., 0., 3.]);
+        assert_eq!(
+            where_(&c, &x, &y).unwrap().to_vec::<f32>(),
+            vec![1., 0., 3.]
+        );
         let lo = Tensor::scalar(1.5f32);
         let hi = Tensor::scalar(2.5f32);
-        assert_eq!(clip(&x, &lo, &hi).unwrap().to_vec::<f32>(), vec![1.5, 2., 2.5]);
+        assert_eq!(
+            clip(&x, &lo, &hi).unwrap().to_vec::<f32>(),
+            vec![1.5, 2., 2.5]
+        );
     }
 }
 
@@ -345,5 +527,10 @@ pub fn nonzero(x: &Tensor) -> Result<Vec<Tensor>> {
         let n = usize::from(*b.iter().next().unwrap_or(&false));
         return Ok(vec![Tensor::from_vec(&[n], vec![0i32; n])?]);
     }
-    cols.into_iter().map(|c| { let n = c.len(); Tensor::from_vec(&[n], c) }).collect()
+    cols.into_iter()
+        .map(|c| {
+            let n = c.len();
+            Tensor::from_vec(&[n], c)
+        })
+        .collect()
 }

@@ -19,7 +19,8 @@ pub fn exp_f32(x: f32) -> f32 {
     let p = 1.0
         + r * (1.0
             + r * (0.5
-                + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_334 + r * 0.001_388_889)))));
+                + r * (0.166_666_67
+                    + r * (0.041_666_668 + r * (0.008_333_334 + r * 0.001_388_889)))));
     // SAFETY: n is an integer in [-150, 128] by the clamp above, so the conversion is exact.
     let ni: i32 = unsafe { n.to_int_unchecked() };
     // 2^n as two normal factors 2^n1 * 2^n2 (n1, n2 in [-75, 64]) so subnormal results and

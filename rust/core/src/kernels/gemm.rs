@@ -8,7 +8,7 @@ use super::arith::Arith;
 use super::broadcast::broadcast_shapes;
 use crate::dtype::{result_type, DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
-use crate::parallel::{install, in_worker, num_threads};
+use crate::parallel::{in_worker, install, num_threads};
 use crate::tensor::{Arr, Tensor};
 use half::f16;
 use ndarray::{ArrayD, IxDyn};
@@ -23,13 +23,28 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if sa.is_empty() || sb.is_empty() {
         return Err(Error::value(
             "matmul",
-            format!("inputs must have at least one dimension. Received shapes {} and {}", fmt_shape(&sa), fmt_shape(&sb)),
+            format!(
+                "inputs must have at least one dimension. Received shapes {} and {}",
+                fmt_shape(&sa),
+                fmt_shape(&sb)
+            ),
         ));
     }
     let k_a = sa[sa.len() - 1];
-    let k_b = if sb.len() == 1 { sb[0] } else { sb[sb.len() - 2] };
+    let k_b = if sb.len() == 1 {
+        sb[0]
+    } else {
+        sb[sb.len() - 2]
+    };
     if k_a != k_b {
-        return Err(Error::shape("matmul", format!("cannot multiply shapes {} and {}", fmt_shape(&sa), fmt_shape(&sb))));
+        return Err(Error::shape(
+            "matmul",
+            format!(
+                "cannot multiply shapes {} and {}",
+                fmt_shape(&sa),
+                fmt_shape(&sb)
+            ),
+        ));
     }
     let dt = result_type(a.dtype(), b.dtype());
     match dt {
@@ -38,12 +53,36 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             Ok(r.cast(DType::Bool))
         }
         DType::BF16 => Ok(matmul(&a.cast(DType::F32), &b.cast(DType::F32))?.cast(DType::BF16)),
-        DType::F32 => Ok(Tensor::F32(batched(a.cast(dt).array::<f32>().expect("f32"), b.cast(dt).array::<f32>().expect("f32"), float_mm::<f32>)?)),
-        DType::F64 => Ok(Tensor::F64(batched(a.cast(dt).array::<f64>().expect("f64"), b.cast(dt).array::<f64>().expect("f64"), float_mm::<f64>)?)),
-        DType::F16 => Ok(Tensor::F16(batched(a.cast(dt).array::<f16>().expect("f16"), b.cast(dt).array::<f16>().expect("f16"), float_mm::<f16>)?)),
-        DType::U8 => Ok(Tensor::U8(batched(a.cast(dt).array::<u8>().expect("u8"), b.cast(dt).array::<u8>().expect("u8"), int_mm::<u8>)?)),
-        DType::I32 => Ok(Tensor::I32(batched(a.cast(dt).array::<i32>().expect("i32"), b.cast(dt).array::<i32>().expect("i32"), int_mm::<i32>)?)),
-        DType::I64 => Ok(Tensor::I64(batched(a.cast(dt).array::<i64>().expect("i64"), b.cast(dt).array::<i64>().expect("i64"), int_mm::<i64>)?)),
+        DType::F32 => Ok(Tensor::F32(batched(
+            a.cast(dt).array::<f32>().expect("f32"),
+            b.cast(dt).array::<f32>().expect("f32"),
+            float_mm::<f32>,
+        )?)),
+        DType::F64 => Ok(Tensor::F64(batched(
+            a.cast(dt).array::<f64>().expect("f64"),
+            b.cast(dt).array::<f64>().expect("f64"),
+            float_mm::<f64>,
+        )?)),
+        DType::F16 => Ok(Tensor::F16(batched(
+            a.cast(dt).array::<f16>().expect("f16"),
+            b.cast(dt).array::<f16>().expect("f16"),
+            float_mm::<f16>,
+        )?)),
+        DType::U8 => Ok(Tensor::U8(batched(
+            a.cast(dt).array::<u8>().expect("u8"),
+            b.cast(dt).array::<u8>().expect("u8"),
+            int_mm::<u8>,
+        )?)),
+        DType::I32 => Ok(Tensor::I32(batched(
+            a.cast(dt).array::<i32>().expect("i32"),
+            b.cast(dt).array::<i32>().expect("i32"),
+            int_mm::<i32>,
+        )?)),
+        DType::I64 => Ok(Tensor::I64(batched(
+            a.cast(dt).array::<i64>().expect("i64"),
+            b.cast(dt).array::<i64>().expect("i64"),
+            int_mm::<i64>,
+        )?)),
     }
 }
 
@@ -61,7 +100,15 @@ pub struct Mat<T> {
 unsafe impl<T: Sync> Sync for Mat<T> {}
 unsafe impl<T: Sync> Send for Mat<T> {}
 
-fn float_mm<T: Elem + gemm_ty::GemmTy>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: usize, k: usize, parallel: bool) {
+fn float_mm<T: Elem + gemm_ty::GemmTy>(
+    l: &Mat<T>,
+    r: &Mat<T>,
+    dst: &mut [T],
+    m: usize,
+    n: usize,
+    k: usize,
+    parallel: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -69,23 +116,47 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m:
         dst.iter_mut().for_each(|x| *x = T::zero());
         return;
     }
-    let par = if parallel { gemm::Parallelism::Rayon(num_threads()) } else { gemm::Parallelism::None };
+    let par = if parallel {
+        gemm::Parallelism::Rayon(num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: the shapes were checked by the caller; `dst` holds m*n elements, row-major;
     // `l` and `r` point at arrays whose index ranges [m, k] and [k, n] are in bounds for their strides.
     unsafe {
         gemm::gemm(
-            m, n, k,
-            dst.as_mut_ptr(), 1, n as isize, false,
-            l.ptr, l.cs, l.rs,
-            r.ptr, r.cs, r.rs,
-            T::zero(), T::one(),
-            false, false, false,
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            l.ptr,
+            l.cs,
+            l.rs,
+            r.ptr,
+            r.cs,
+            r.rs,
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
             par,
         );
     }
 }
 
-fn int_mm<T: Elem + Arith>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: usize, k: usize, parallel: bool) {
+fn int_mm<T: Elem + Arith>(
+    l: &Mat<T>,
+    r: &Mat<T>,
+    dst: &mut [T],
+    m: usize,
+    n: usize,
+    k: usize,
+    parallel: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -104,9 +175,15 @@ fn int_mm<T: Elem + Arith>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: u
         }
     };
     if parallel {
-        install(|| dst.par_chunks_mut(n).enumerate().for_each(|(i, out)| row(i, out)));
+        install(|| {
+            dst.par_chunks_mut(n)
+                .enumerate()
+                .for_each(|(i, out)| row(i, out))
+        });
     } else {
-        dst.chunks_mut(n).enumerate().for_each(|(i, out)| row(i, out));
+        dst.chunks_mut(n)
+            .enumerate()
+            .for_each(|(i, out)| row(i, out));
     }
 }
 
@@ -114,14 +191,30 @@ fn int_mm<T: Elem + Arith>(l: &Mat<T>, r: &Mat<T>, dst: &mut [T], m: usize, n: u
 fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
     let a_vec = a.ndim() == 1;
     let b_vec = b.ndim() == 1;
-    let a2 = if a_vec { a.view().insert_axis(ndarray::Axis(0)) } else { a.view() };
-    let b2 = if b_vec { b.view().insert_axis(ndarray::Axis(1)) } else { b.view() };
+    let a2 = if a_vec {
+        a.view().insert_axis(ndarray::Axis(0))
+    } else {
+        a.view()
+    };
+    let b2 = if b_vec {
+        b.view().insert_axis(ndarray::Axis(1))
+    } else {
+        b.view()
+    };
     let (ra, rb) = (a2.ndim(), b2.ndim());
     let (m, k) = (a2.shape()[ra - 2], a2.shape()[ra - 1]);
     let n = b2.shape()[rb - 1];
-    let batch = broadcast_shapes("matmul", &a2.shape()[..ra - 2], &b2.shape()[..rb - 2]).map_err(|_| {
-        Error::shape("matmul", format!("cannot broadcast the batch dimensions of shapes {} and {}", fmt_shape(a.shape()), fmt_shape(b.shape())))
-    })?;
+    let batch =
+        broadcast_shapes("matmul", &a2.shape()[..ra - 2], &b2.shape()[..rb - 2]).map_err(|_| {
+            Error::shape(
+                "matmul",
+                format!(
+                    "cannot broadcast the batch dimensions of shapes {} and {}",
+                    fmt_shape(a.shape()),
+                    fmt_shape(b.shape())
+                ),
+            )
+        })?;
     let nb: usize = batch.iter().product();
     let mut full_a = batch.clone();
     full_a.extend([m, k]);
@@ -142,15 +235,28 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
         off
     };
     let mut out = vec![T::zero(); nb * m * n];
-    let work = nb.saturating_mul(m).saturating_mul(n).saturating_mul(k.max(1));
+    let work = nb
+        .saturating_mul(m)
+        .saturating_mul(n)
+        .saturating_mul(k.max(1));
     let parallel = work >= PAR_FLOPS && !in_worker() && num_threads() > 1;
-    let mat_a = |i: usize| Mat { ptr: unsafe { av.as_ptr().offset(offset(i, &sa)) }, rs: sa[nd], cs: sa[nd + 1] };
-    let mat_b = |i: usize| Mat { ptr: unsafe { bv.as_ptr().offset(offset(i, &sbs)) }, rs: sbs[nd], cs: sbs[nd + 1] };
+    let mat_a = |i: usize| Mat {
+        ptr: unsafe { av.as_ptr().offset(offset(i, &sa)) },
+        rs: sa[nd],
+        cs: sa[nd + 1],
+    };
+    let mat_b = |i: usize| Mat {
+        ptr: unsafe { bv.as_ptr().offset(offset(i, &sbs)) },
+        rs: sbs[nd],
+        cs: sbs[nd + 1],
+    };
     if m * n > 0 {
         if parallel && nb >= 2 * num_threads() {
             // Many products: one per task, each serial.
             install(|| {
-                out.par_chunks_mut(m * n).enumerate().for_each(|(i, dst)| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false))
+                out.par_chunks_mut(m * n)
+                    .enumerate()
+                    .for_each(|(i, dst)| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false))
             });
         } else {
             for (i, dst) in out.chunks_mut(m * n).enumerate() {
@@ -169,7 +275,9 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
     if !b_vec {
         shape.push(n);
     }
-    Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("shape").into_shared())
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), out)
+        .expect("shape")
+        .into_shared())
 }
 
 mod gemm_ty {
@@ -203,7 +311,15 @@ mod tests {
 
     #[test]
     fn edge_shapes_match_naive() {
-        for &(m, k, n) in &[(0, 3, 2), (2, 0, 3), (1, 1, 1), (3, 5, 7), (17, 33, 9), (64, 64, 64), (130, 70, 129)] {
+        for &(m, k, n) in &[
+            (0, 3, 2),
+            (2, 0, 3),
+            (1, 1, 1),
+            (3, 5, 7),
+            (17, 33, 9),
+            (64, 64, 64),
+            (130, 70, 129),
+        ] {
             let (av, bv) = (seq(m * k), seq(k * n));
             let a = Tensor::from_vec(&[m, k], av.clone()).unwrap();
             let b = Tensor::from_vec(&[k, n], bv.clone()).unwrap();
@@ -225,7 +341,10 @@ mod tests {
         let bv = seq(n * k);
         let a = Tensor::from_vec(&[m, k], av.clone()).unwrap();
         let bt = Tensor::from_vec(&[n, k], bv.clone()).unwrap();
-        let b = match &bt { Tensor::F64(x) => Tensor::F64(x.clone().reversed_axes()), _ => unreachable!() };
+        let b = match &bt {
+            Tensor::F64(x) => Tensor::F64(x.clone().reversed_axes()),
+            _ => unreachable!(),
+        };
         let c = matmul(&a, &b).unwrap();
         let b_std = b.to_standard_layout().to_vec::<f64>();
         assert_eq!(c.to_vec::<f64>(), naive(&av, &b_std, m, k, n));
@@ -242,8 +361,15 @@ mod tests {
         let w = Tensor::from_vec(&[4, 3, 2], (0..24).map(|i| i as f32).collect()).unwrap();
         let y = matmul(&x, &w).unwrap();
         assert_eq!(y.shape(), &[2, 4, 2, 2]);
-        let e = matmul(&Tensor::zeros(&[2, 3], DType::F32), &Tensor::zeros(&[4, 5], DType::F32)).unwrap_err();
-        assert_eq!(e.to_string(), "matmul: cannot multiply shapes (2, 3) and (4, 5)");
+        let e = matmul(
+            &Tensor::zeros(&[2, 3], DType::F32),
+            &Tensor::zeros(&[4, 5], DType::F32),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "matmul: cannot multiply shapes (2, 3) and (4, 5)"
+        );
     }
 
     #[test]
@@ -254,9 +380,11 @@ mod tests {
         let par = matmul(&a, &b).unwrap();
         // Inside a worker, kernels stay serial.
         let ser = parallel::install(|| matmul(&a, &b).unwrap());
-        assert!(par.bit_eq(&ser) || parallel::num_threads() == 1 || {
-            // gemm splits work by output tiles, never along k, so results must match bitwise.
-            false
-        });
+        assert!(
+            par.bit_eq(&ser) || parallel::num_threads() == 1 || {
+                // gemm splits work by output tiles, never along k, so results must match bitwise.
+                false
+            }
+        );
     }
 }

@@ -93,10 +93,18 @@ pub(crate) fn gather_axis<T: Elem>(a: &Arr<T>, axis: usize, idx: &[usize]) -> Ar
     let shape = s.shape().to_vec();
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();
-    let v = gather_rows(s.as_slice().expect("row-major"), outer, shape[axis], inner, idx);
+    let v = gather_rows(
+        s.as_slice().expect("row-major"),
+        outer,
+        shape[axis],
+        inner,
+        idx,
+    );
     let mut out_shape = shape;
     out_shape[axis] = idx.len();
-    ArrayD::from_shape_vec(IxDyn(&out_shape), v).expect("gather: size").into_shared()
+    ArrayD::from_shape_vec(IxDyn(&out_shape), v)
+        .expect("gather: size")
+        .into_shared()
 }
 
 /// Normalises indices against an axis of size `n` (negative wrap), or an index error.
@@ -106,7 +114,10 @@ fn wrap_indices(op: &str, idx: &[i64], n: usize, axis: usize) -> Result<Vec<usiz
         .map(|&i| {
             let j = if i < 0 { i + ni } else { i };
             if j < 0 || j >= ni {
-                Err(Error::index(op, format!("index {i} is out of bounds for axis {axis} with size {n}")))
+                Err(Error::index(
+                    op,
+                    format!("index {i} is out of bounds for axis {axis} with size {n}"),
+                ))
             } else {
                 Ok(j as usize)
             }
@@ -119,7 +130,10 @@ fn int_values(op: &str, t: &Tensor) -> Result<Vec<i64>> {
     if t.dtype().is_float() {
         return Err(Error::index(
             op,
-            format!("arrays used as indices must be of integer (or boolean) type. Received: dtype={}", t.dtype()),
+            format!(
+                "arrays used as indices must be of integer (or boolean) type. Received: dtype={}",
+                t.dtype()
+            ),
         ));
     }
     Ok(t.to_vec::<i64>())
@@ -140,7 +154,11 @@ fn slice_range(start: Option<i64>, stop: Option<i64>, step: i64, n: usize) -> (i
     } else {
         let s = start.map_or(n - 1, |v| fix(v, -1, n - 1));
         let e = stop.map_or(-1, |v| fix(v, -1, n - 1));
-        let len = if s > e { (s - e + (-step) - 1) / (-step) } else { 0 };
+        let len = if s > e {
+            (s - e + (-step) - 1) / (-step)
+        } else {
+            0
+        };
         (s, len as usize)
     }
 }
@@ -148,14 +166,30 @@ fn slice_range(start: Option<i64>, stop: Option<i64>, step: i64, n: usize) -> (i
 /// The ndarray slice selecting `len` elements from `first` by `step` (numpy order).
 fn nd_slice(first: i64, len: usize, step: i64) -> SliceInfoElem {
     if len == 0 {
-        return SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 };
+        return SliceInfoElem::Slice {
+            start: 0,
+            end: Some(0),
+            step: 1,
+        };
     }
     let last = first + (len as i64 - 1) * step;
-    let (lo, hi) = if step > 0 { (first, last + 1) } else { (last, first + 1) };
-    SliceInfoElem::Slice { start: lo as isize, end: Some(hi as isize), step: step as isize }
+    let (lo, hi) = if step > 0 {
+        (first, last + 1)
+    } else {
+        (last, first + 1)
+    };
+    SliceInfoElem::Slice {
+        start: lo as isize,
+        end: Some(hi as isize),
+        step: step as isize,
+    }
 }
 
-const FULL: SliceInfoElem = SliceInfoElem::Slice { start: 0, end: None, step: 1 };
+const FULL: SliceInfoElem = SliceInfoElem::Slice {
+    start: 0,
+    end: None,
+    step: 1,
+};
 
 /// An advanced index: indices of `shape`, applied to the `span` axes of the basic view starting
 /// at `dim` (a boolean mask spans its dims and holds flat, in-range indices into them).
@@ -200,7 +234,10 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
         }
     }
     if ellipses > 1 {
-        return Err(Error::index(OP, "an index can only have a single ellipsis ('...')"));
+        return Err(Error::index(
+            OP,
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     if consumed > nd {
         return Err(Error::index(
@@ -221,7 +258,13 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
             IndexItem::Int(i) => {
                 let j = wrap_indices(OP, &[*i], shape[ind], ind)?[0];
                 if has_adv {
-                    advs.push(Adv { dim: outd, span: 1, axis: ind, idx: vec![j as i64], shape: vec![] });
+                    advs.push(Adv {
+                        dim: outd,
+                        span: 1,
+                        axis: ind,
+                        idx: vec![j as i64],
+                        shape: vec![],
+                    });
                     full(&mut elems, &mut ind, &mut outd);
                 } else {
                     elems.push(SliceInfoElem::Index(j as isize));
@@ -248,7 +291,13 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
             }
             IndexItem::IntArray(t) => {
                 let idx = int_values(OP, t)?;
-                advs.push(Adv { dim: outd, span: 1, axis: ind, idx, shape: t.shape().to_vec() });
+                advs.push(Adv {
+                    dim: outd,
+                    span: 1,
+                    axis: ind,
+                    idx,
+                    shape: t.shape().to_vec(),
+                });
                 full(&mut elems, &mut ind, &mut outd);
             }
             IndexItem::BoolMask(m) => {
@@ -257,7 +306,13 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
                     // x[True] / x[False]: a new unit axis, selected once or not at all.
                     let nnz = m.to_vec::<bool>()[0] as usize;
                     elems.push(SliceInfoElem::NewAxis);
-                    advs.push(Adv { dim: outd, span: 1, axis: ind, idx: vec![0; nnz], shape: vec![nnz] });
+                    advs.push(Adv {
+                        dim: outd,
+                        span: 1,
+                        axis: ind,
+                        idx: vec![0; nnz],
+                        shape: vec![nnz],
+                    });
                     outd += 1;
                     continue;
                 }
@@ -279,11 +334,27 @@ pub fn getitem(x: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
                 }
                 let mb = m.typed::<bool>(OP)?;
                 let flat: Vec<i64> = match mb.as_slice() {
-                    Some(v) => v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect(),
-                    None => mb.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect(),
+                    Some(v) => v
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &b)| b)
+                        .map(|(i, _)| i as i64)
+                        .collect(),
+                    None => mb
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &b)| b)
+                        .map(|(i, _)| i as i64)
+                        .collect(),
                 };
                 let nnz = flat.len();
-                advs.push(Adv { dim: outd, span: ms.len(), axis: ind, idx: flat, shape: vec![nnz] });
+                advs.push(Adv {
+                    dim: outd,
+                    span: ms.len(),
+                    axis: ind,
+                    idx: flat,
+                    shape: vec![nnz],
+                });
                 for _ in 0..ms.len() {
                     full(&mut elems, &mut ind, &mut outd);
                 }
@@ -320,7 +391,11 @@ fn advanced(op: &str, v: &Tensor, advs: Vec<Adv>) -> Result<Tensor> {
     let dims: Vec<usize> = advs.iter().flat_map(|a| a.dim..a.dim + a.span).collect();
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
     let rest: Vec<usize> = (0..vshape.len()).filter(|d| !dims.contains(d)).collect();
-    let split = if adjacent { rest.iter().take_while(|&&d| d < dims[0]).count() } else { 0 };
+    let split = if adjacent {
+        rest.iter().take_while(|&&d| d < dims[0]).count()
+    } else {
+        0
+    };
     let (before, after) = rest.split_at(split);
     let perm: Vec<usize> = before.iter().chain(&dims).chain(after).copied().collect();
     // Linear index into the (row-major) advanced dims for every broadcast position.
@@ -339,8 +414,11 @@ fn advanced(op: &str, v: &Tensor, advs: Vec<Adv>) -> Result<Tensor> {
                 *l += i * stride;
             }
         } else {
-            let arr = ArrayD::from_shape_vec(IxDyn(&a.shape), idx).map_err(|e| Error::Internal(e.to_string()))?;
-            let b = arr.broadcast(IxDyn(&bshape)).expect("index shapes broadcast");
+            let arr = ArrayD::from_shape_vec(IxDyn(&a.shape), idx)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let b = arr
+                .broadcast(IxDyn(&bshape))
+                .expect("index shapes broadcast");
             for (l, &i) in lin.iter_mut().zip(b.iter()) {
                 *l += i * stride;
             }
@@ -372,8 +450,12 @@ pub fn take(x: &Tensor, indices: &Tensor, axis: Option<i64>) -> Result<Tensor> {
     };
     let s = src.shape().to_vec();
     let idx = wrap_indices(OP, &indices.to_vec::<i64>(), s[ax], ax)?;
-    let out_shape: Vec<usize> =
-        s[..ax].iter().chain(indices.shape()).chain(&s[ax + 1..]).copied().collect();
+    let out_shape: Vec<usize> = s[..ax]
+        .iter()
+        .chain(indices.shape())
+        .chain(&s[ax + 1..])
+        .copied()
+        .collect();
     Ok(map_same!(&src, a, T => reshape_arr(&gather_axis(a, ax, &idx), &out_shape)))
 }
 
@@ -444,7 +526,10 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: Option<i64>) -> Resul
 pub fn one_hot(indices: &Tensor, num_classes: i64, axis: i64, dtype: DType) -> Result<Tensor> {
     const OP: &str = "one_hot";
     if num_classes < 0 {
-        return Err(Error::value(OP, format!("num_classes must be non-negative. Received: num_classes={num_classes}")));
+        return Err(Error::value(
+            OP,
+            format!("num_classes must be non-negative. Received: num_classes={num_classes}"),
+        ));
     }
     let nc = num_classes as usize;
     let nd = indices.ndim();
@@ -546,7 +631,10 @@ mod tests {
         assert_eq!(r.shape(), &[1, 4]);
         let r = getitem(&x, &[sl(Some(3), Some(1), 1)]).unwrap();
         assert_eq!(r.shape(), &[0, 4]);
-        assert_eq!(getitem(&x, &[Int(1), Int(2)]).unwrap().shape(), &[] as &[usize]);
+        assert_eq!(
+            getitem(&x, &[Int(1), Int(2)]).unwrap().shape(),
+            &[] as &[usize]
+        );
         let s = Tensor::scalar(5i64);
         assert_eq!(getitem(&s, &[NewAxis, Ellipsis]).unwrap().shape(), &[1]);
     }
@@ -555,17 +643,38 @@ mod tests {
     fn indexing_errors() {
         let x = ar(&[3, 4]);
         let e = getitem(&x, &[Int(3)]).unwrap_err();
-        assert_eq!(e.to_string(), "getitem: index 3 is out of bounds for axis 0 with size 3");
-        assert!(matches!(getitem(&x, &[Int(0), Int(0), Int(0)]), Err(Error::Index { .. })));
-        assert!(matches!(getitem(&x, &[sl(None, None, 0)]), Err(Error::Value { .. })));
-        assert!(matches!(getitem(&x, &[Ellipsis, Ellipsis]), Err(Error::Index { .. })));
+        assert_eq!(
+            e.to_string(),
+            "getitem: index 3 is out of bounds for axis 0 with size 3"
+        );
+        assert!(matches!(
+            getitem(&x, &[Int(0), Int(0), Int(0)]),
+            Err(Error::Index { .. })
+        ));
+        assert!(matches!(
+            getitem(&x, &[sl(None, None, 0)]),
+            Err(Error::Value { .. })
+        ));
+        assert!(matches!(
+            getitem(&x, &[Ellipsis, Ellipsis]),
+            Err(Error::Index { .. })
+        ));
         let mask = Tensor::from_vec(&[2], vec![true, false]).unwrap();
-        assert!(matches!(getitem(&x, &[BoolMask(mask)]), Err(Error::Index { .. })));
-        assert!(matches!(getitem(&x, &[IntArray(iv(&[0, 5]))]), Err(Error::Index { .. })));
+        assert!(matches!(
+            getitem(&x, &[BoolMask(mask)]),
+            Err(Error::Index { .. })
+        ));
+        assert!(matches!(
+            getitem(&x, &[IntArray(iv(&[0, 5]))]),
+            Err(Error::Index { .. })
+        ));
         let bad = getitem(&x, &[IntArray(iv(&[0, 1])), IntArray(iv(&[0, 1, 2]))]).unwrap_err();
         assert!(matches!(bad, Error::Index { .. }));
         let f = Tensor::from_vec(&[1], vec![0.0f32]).unwrap();
-        assert!(matches!(getitem(&x, &[IntArray(f)]), Err(Error::Index { .. })));
+        assert!(matches!(
+            getitem(&x, &[IntArray(f)]),
+            Err(Error::Index { .. })
+        ));
     }
 
     #[test]
@@ -594,7 +703,10 @@ mod tests {
     fn boolean_masks() {
         let x = ar(&[2, 3]);
         let m = Tensor::from_vec(&[2, 3], vec![true, false, true, false, false, true]).unwrap();
-        assert_eq!(getitem(&x, &[BoolMask(m)]).unwrap().to_vec::<i64>(), vec![0, 2, 5]);
+        assert_eq!(
+            getitem(&x, &[BoolMask(m)]).unwrap().to_vec::<i64>(),
+            vec![0, 2, 5]
+        );
         let m1 = Tensor::from_vec(&[2], vec![false, true]).unwrap();
         let r = getitem(&x, &[BoolMask(m1.clone()), sl(Some(1), None, 1)]).unwrap();
         assert_eq!(r.shape(), &[1, 2]);
@@ -617,7 +729,12 @@ mod tests {
         let r = getitem(&x, &[IntArray(iv(&[]))]).unwrap();
         assert_eq!(r.shape(), &[0, 3]);
         let z = ar(&[0, 3]);
-        assert_eq!(getitem(&z, &[sl(None, None, 1), IntArray(iv(&[1]))]).unwrap().shape(), &[0, 1]);
+        assert_eq!(
+            getitem(&z, &[sl(None, None, 1), IntArray(iv(&[1]))])
+                .unwrap()
+                .shape(),
+            &[0, 1]
+        );
     }
 
     #[test]
@@ -630,7 +747,10 @@ mod tests {
         assert_eq!(r.shape(), &[2, 2, 2]);
         assert_eq!(r.to_vec::<i64>(), vec![2, 0, 1, 1, 5, 3, 4, 4]);
         let e = take(&x, &iv(&[3]), Some(1)).unwrap_err();
-        assert_eq!(e.to_string(), "take: index 3 is out of bounds for axis 1 with size 3");
+        assert_eq!(
+            e.to_string(),
+            "take: index 3 is out of bounds for axis 1 with size 3"
+        );
         assert_eq!(take(&x, &iv(&[]), Some(0)).unwrap().shape(), &[0, 3]);
         let r = take(&Tensor::scalar(7i64), &Tensor::scalar(0i64), None).unwrap();
         assert_eq!(r.shape(), &[] as &[usize]);
@@ -640,7 +760,12 @@ mod tests {
         let idx = Tensor::from_vec(&[1, 3], vec![1i64, 0, 1]).unwrap();
         let r = take_along_axis(&x, &idx, Some(0)).unwrap();
         assert_eq!(r.to_vec::<i64>(), vec![3, 1, 5]);
-        assert!(take_along_axis(&x, &Tensor::from_vec(&[1, 2], vec![1i64, 0]).unwrap(), Some(0)).is_err());
+        assert!(take_along_axis(
+            &x,
+            &Tensor::from_vec(&[1, 2], vec![1i64, 0]).unwrap(),
+            Some(0)
+        )
+        .is_err());
         assert!(take_along_axis(&x, &iv(&[0]), Some(0)).is_err());
         let r = take_along_axis(&x, &iv(&[5, 0]), None).unwrap();
         assert_eq!(r.to_vec::<i64>(), vec![5, 0]);
@@ -651,7 +776,10 @@ mod tests {
         let i = iv(&[0, 2, -1, 3]);
         let r = one_hot(&i, 3, -1, DType::F32).unwrap();
         assert_eq!(r.shape(), &[4, 3]);
-        assert_eq!(r.to_vec::<f32>(), vec![1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 0., 0.]);
+        assert_eq!(
+            r.to_vec::<f32>(),
+            vec![1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 0., 0.]
+        );
         let r = one_hot(&i, 3, 0, DType::I32).unwrap();
         assert_eq!(r.shape(), &[3, 4]);
         assert_eq!(r.to_vec::<i32>(), vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
@@ -668,11 +796,17 @@ mod tests {
         let m = ar(&[400, 300]);
         let cols: Vec<i64> = (0..300).rev().collect();
         let r = getitem(&m, &[sl(None, None, 1), IntArray(iv(&cols))]).unwrap();
-        let want: Vec<i64> = (0..400).flat_map(|i| (0..300).rev().map(move |j| i * 300 + j)).collect();
+        let want: Vec<i64> = (0..400)
+            .flat_map(|i| (0..300).rev().map(move |j| i * 300 + j))
+            .collect();
         assert_eq!(r.to_vec::<i64>(), want);
-        let mask = Tensor::from_vec(&[400, 300], (0..120_000).map(|i| i % 3 == 0).collect()).unwrap();
+        let mask =
+            Tensor::from_vec(&[400, 300], (0..120_000).map(|i| i % 3 == 0).collect()).unwrap();
         let r = getitem(&m, &[BoolMask(mask)]).unwrap();
-        assert_eq!(r.to_vec::<i64>(), (0..120_000).step_by(3).collect::<Vec<i64>>());
+        assert_eq!(
+            r.to_vec::<i64>(),
+            (0..120_000).step_by(3).collect::<Vec<i64>>()
+        );
     }
 
     #[test]
@@ -682,7 +816,10 @@ mod tests {
         assert_eq!(s.to_vec::<i64>(), vec![4, 5]);
         assert!(shares_storage(&m, &s));
         assert_eq!(slice(&m, &[0, 1], &[-1, -1]).unwrap().shape(), &[2, 2]);
-        assert!(matches!(slice(&m, &[1, 2], &[1, 2]), Err(Error::Index { .. })));
+        assert!(matches!(
+            slice(&m, &[1, 2], &[1, 2]),
+            Err(Error::Index { .. })
+        ));
         assert!(matches!(slice(&m, &[1], &[1]), Err(Error::Value { .. })));
     }
 }

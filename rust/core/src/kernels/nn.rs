@@ -22,10 +22,17 @@ pub(crate) struct Lanes<T> {
 /// Lays `a` out with `axes` (sorted, distinct) last; shares storage when no copy is needed.
 pub(crate) fn to_lanes<T: Copy + Send + Sync>(a: &Arr<T>, axes: &[usize]) -> Lanes<T> {
     let nd = a.ndim();
-    let perm: Vec<usize> = (0..nd).filter(|i| !axes.contains(i)).chain(axes.iter().copied()).collect();
+    let perm: Vec<usize> = (0..nd)
+        .filter(|i| !axes.contains(i))
+        .chain(axes.iter().copied())
+        .collect();
     let len = axes.iter().map(|&i| a.shape()[i]).product();
     let p = a.clone().permuted_axes(perm.clone());
-    let data = if p.is_standard_layout() { p } else { map_array(&p.view(), |x: T| x) };
+    let data = if p.is_standard_layout() {
+        p
+    } else {
+        map_array(&p.view(), |x: T| x)
+    };
     Lanes { data, len, perm }
 }
 
@@ -83,14 +90,46 @@ where
 macro_rules! float_lanes {
     ($x:expr, $a:ident, $C:ident, $D:ident, $body:expr) => {
         match $x {
-            Tensor::Bool($a) => { type $C = f32; type $D = f32; $body }
-            Tensor::U8($a) => { type $C = f32; type $D = f32; $body }
-            Tensor::I32($a) => { type $C = f32; type $D = f32; $body }
-            Tensor::I64($a) => { type $C = f32; type $D = f32; $body }
-            Tensor::F16($a) => { type $C = f32; type $D = f16; $body }
-            Tensor::BF16($a) => { type $C = f32; type $D = bf16; $body }
-            Tensor::F32($a) => { type $C = f32; type $D = f32; $body }
-            Tensor::F64($a) => { type $C = f64; type $D = f64; $body }
+            Tensor::Bool($a) => {
+                type $C = f32;
+                type $D = f32;
+                $body
+            }
+            Tensor::U8($a) => {
+                type $C = f32;
+                type $D = f32;
+                $body
+            }
+            Tensor::I32($a) => {
+                type $C = f32;
+                type $D = f32;
+                $body
+            }
+            Tensor::I64($a) => {
+                type $C = f32;
+                type $D = f32;
+                $body
+            }
+            Tensor::F16($a) => {
+                type $C = f32;
+                type $D = f16;
+                $body
+            }
+            Tensor::BF16($a) => {
+                type $C = f32;
+                type $D = bf16;
+                $body
+            }
+            Tensor::F32($a) => {
+                type $C = f32;
+                type $D = f32;
+                $body
+            }
+            Tensor::F64($a) => {
+                type $C = f64;
+                type $D = f64;
+                $body
+            }
         }
     };
 }
@@ -109,36 +148,59 @@ pub fn log_softmax(x: &Tensor, axis: i64) -> Result<Tensor> {
 /// Softmax over several axes at once (Keras accepts a tuple `axis`).
 pub fn softmax_axes(x: &Tensor, axes: &[i64]) -> Result<Tensor> {
     let ax = normalize_axes("softmax", axes, x.ndim())?;
-    Ok(float_lanes!(x, a, C, D, D::wrap(lane_softmax::<_, C, D, false>(a, &ax))))
+    Ok(float_lanes!(
+        x,
+        a,
+        C,
+        D,
+        D::wrap(lane_softmax::<_, C, D, false>(a, &ax))
+    ))
 }
 
 /// Log-softmax over several axes at once.
 pub fn log_softmax_axes(x: &Tensor, axes: &[i64]) -> Result<Tensor> {
     let ax = normalize_axes("log_softmax", axes, x.ndim())?;
-    Ok(float_lanes!(x, a, C, D, D::wrap(lane_softmax::<_, C, D, true>(a, &ax))))
+    Ok(float_lanes!(
+        x,
+        a,
+        C,
+        D,
+        D::wrap(lane_softmax::<_, C, D, true>(a, &ax))
+    ))
 }
 
 fn lane_softmax<T: Elem, C: Real, D: Elem, const LOG: bool>(a: &Arr<T>, axes: &[usize]) -> Arr<D> {
     let l = to_lanes(a, axes);
     let mut out = vec![D::zero(); a.len()];
     let add = |p: C, q: C| p + q;
-    for_lanes(l.slice(), l.len, &mut out, l.len, |buf: &mut Vec<C>, s: &[T], o: &mut [D]| {
-        let low = C::from_f64(f64::NEG_INFINITY);
-        let m = lane_reduce(s, low, &|acc, x, _, _| nan_max(acc, conv::<T, C>(x)), &nan_max);
-        buf.clear();
-        buf.extend(s.iter().map(|&x| (conv::<T, C>(x) - m).exp()));
-        let sum = lane_reduce(buf, C::zero(), &|p, q, _, _| p + q, &add);
-        if LOG {
-            let ls = sum.ln();
-            for (y, &x) in o.iter_mut().zip(s) {
-                *y = conv::<C, D>((conv::<T, C>(x) - m) - ls);
+    for_lanes(
+        l.slice(),
+        l.len,
+        &mut out,
+        l.len,
+        |buf: &mut Vec<C>, s: &[T], o: &mut [D]| {
+            let low = C::from_f64(f64::NEG_INFINITY);
+            let m = lane_reduce(
+                s,
+                low,
+                &|acc, x, _, _| nan_max(acc, conv::<T, C>(x)),
+                &nan_max,
+            );
+            buf.clear();
+            buf.extend(s.iter().map(|&x| (conv::<T, C>(x) - m).exp()));
+            let sum = lane_reduce(buf, C::zero(), &|p, q, _, _| p + q, &add);
+            if LOG {
+                let ls = sum.ln();
+                for (y, &x) in o.iter_mut().zip(s) {
+                    *y = conv::<C, D>((conv::<T, C>(x) - m) - ls);
+                }
+            } else {
+                for (y, &e) in o.iter_mut().zip(buf.iter()) {
+                    *y = conv::<C, D>(e / sum);
+                }
             }
-        } else {
-            for (y, &e) in o.iter_mut().zip(buf.iter()) {
-                *y = conv::<C, D>(e / sum);
-            }
-        }
-    });
+        },
+    );
     l.back(out)
 }
 
@@ -189,15 +251,30 @@ mod tests {
             }
         }
         assert!(softmax(&base, 2).is_err());
-        assert_eq!(softmax(&Tensor::zeros(&[0, 4], DType::F32), -1).unwrap().shape(), &[0, 4]);
-        assert_eq!(softmax(&Tensor::zeros(&[3, 0], DType::F32), -1).unwrap().shape(), &[3, 0]);
+        assert_eq!(
+            softmax(&Tensor::zeros(&[0, 4], DType::F32), -1)
+                .unwrap()
+                .shape(),
+            &[0, 4]
+        );
+        assert_eq!(
+            softmax(&Tensor::zeros(&[3, 0], DType::F32), -1)
+                .unwrap()
+                .shape(),
+            &[3, 0]
+        );
     }
 
     #[test]
     fn serial_and_parallel_softmax_agree() {
-        let v: Vec<f32> = (0..200_000).map(|i| ((i * 37) % 101) as f32 * 0.1).collect();
+        let v: Vec<f32> = (0..200_000)
+            .map(|i| ((i * 37) % 101) as f32 * 0.1)
+            .collect();
         let t = t32(&[50, 4000], v);
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         for axis in [0, 1] {
             let multi = softmax(&t, axis).unwrap();
             let single = one.install(|| softmax(&t, axis).unwrap());

@@ -69,13 +69,21 @@ macro_rules! real {
     ($t:ty, $exp:path) => {
         impl Real for $t {
             #[inline(always)]
-            fn exp(self) -> Self { $exp(self) }
+            fn exp(self) -> Self {
+                $exp(self)
+            }
             #[inline(always)]
-            fn ln(self) -> Self { <$t>::ln(self) }
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
             #[inline(always)]
-            fn sqrt(self) -> Self { <$t>::sqrt(self) }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
             #[inline(always)]
-            fn from_usize(n: usize) -> Self { n as $t }
+            fn from_usize(n: usize) -> Self {
+                n as $t
+            }
         }
     };
 }
@@ -132,7 +140,12 @@ fn highest<A: Elem>() -> A {
 
 /// Combines `get(lo..hi)` in a fixed pairwise tree (the shape of the tree depends only on `hi - lo`).
 #[inline]
-pub(crate) fn tree<A: Copy>(lo: usize, hi: usize, get: &impl Fn(usize) -> A, comb: &impl Fn(A, A) -> A) -> A {
+pub(crate) fn tree<A: Copy>(
+    lo: usize,
+    hi: usize,
+    get: &impl Fn(usize) -> A,
+    comb: &impl Fn(A, A) -> A,
+) -> A {
     if hi - lo == 1 {
         get(lo)
     } else {
@@ -164,7 +177,10 @@ fn block_fold<T: Copy, A: Copy>(
     for (j, &x) in it.remainder().iter().enumerate() {
         acc[j] = fold(acc[j], x, k, r + j);
     }
-    comb(comb(comb(acc[0], acc[1]), comb(acc[2], acc[3])), comb(comb(acc[4], acc[5]), comb(acc[6], acc[7])))
+    comb(
+        comb(comb(acc[0], acc[1]), comb(acc[2], acc[3])),
+        comb(comb(acc[4], acc[5]), comb(acc[6], acc[7])),
+    )
 }
 
 /// Reduces a contiguous lane deterministically (blocks of [`BLOCK`], pairwise over blocks).
@@ -186,10 +202,21 @@ pub(crate) fn lane_reduce<T: Copy, A: Copy>(
 }
 
 /// Runs `n` independent tasks, on the pool when `par`; the results are in task order either way.
-fn tasks<A: Send, F: Fn(usize) -> A + Sync + Send>(n: usize, cost: usize, par: bool, f: F) -> Vec<A> {
+fn tasks<A: Send, F: Fn(usize) -> A + Sync + Send>(
+    n: usize,
+    cost: usize,
+    par: bool,
+    f: F,
+) -> Vec<A> {
     if par && n > 1 {
         let min_len = (GRAIN / 4 / cost.max(1)).max(1);
-        install(|| (0..n).into_par_iter().with_min_len(min_len).map(&f).collect())
+        install(|| {
+            (0..n)
+                .into_par_iter()
+                .with_min_len(min_len)
+                .map(&f)
+                .collect()
+        })
     } else {
         (0..n).map(f).collect()
     }
@@ -227,32 +254,64 @@ pub(crate) fn plan<T: Copy + Send + Sync>(a: &Arr<T>, reduced: &[bool]) -> Layou
     };
     let dims = src.shape().to_vec();
     let items: Vec<usize> = (0..nd).filter(|&j| dims[j] != 1).collect();
-    let red_at: Vec<usize> = (0..items.len()).filter(|&i| reduced[order[items[i]]]).collect();
-    let kept: Vec<usize> = items.iter().copied().filter(|&j| !reduced[order[j]]).collect();
+    let red_at: Vec<usize> = (0..items.len())
+        .filter(|&i| reduced[order[items[i]]])
+        .collect();
+    let kept: Vec<usize> = items
+        .iter()
+        .copied()
+        .filter(|&j| !reduced[order[j]])
+        .collect();
     let prod = |r: &[usize]| r.iter().map(|&i| dims[items[i]]).product::<usize>();
     let out_dims: Vec<usize> = kept.iter().map(|&j| dims[j]).collect();
     let out_axes: Vec<usize> = kept.iter().map(|&j| order[j]).collect();
     let all: Vec<usize> = (0..items.len()).collect();
     if red_at.is_empty() {
         let n = prod(&all);
-        return Layout { data: src, outer: n, red: 1, inner: 1, out_dims, out_axes };
+        return Layout {
+            data: src,
+            outer: n,
+            red: 1,
+            inner: 1,
+            out_dims,
+            out_axes,
+        };
     }
     let (first, last) = (red_at[0], red_at[red_at.len() - 1]);
     if last - first + 1 == red_at.len() {
         let inner = prod(&all[last + 1..]);
         if inner == 1 || inner >= MIN_INNER {
             let (outer, red) = (prod(&all[..first]), prod(&red_at));
-            return Layout { data: src, outer, red, inner, out_dims, out_axes };
+            return Layout {
+                data: src,
+                outer,
+                red,
+                inner,
+                out_dims,
+                out_axes,
+            };
         }
     }
     // Permute: kept axes first, reduced axes last, unit axes at the very end.
     let red_pos: Vec<usize> = red_at.iter().map(|&i| items[i]).collect();
     let units = (0..nd).filter(|&j| dims[j] == 1);
-    let perm: Vec<usize> = kept.iter().copied().chain(red_pos.iter().copied()).chain(units).collect();
+    let perm: Vec<usize> = kept
+        .iter()
+        .copied()
+        .chain(red_pos.iter().copied())
+        .chain(units)
+        .collect();
     let data = map_array(&src.view().permuted_axes(perm), |x: T| x);
     let red: usize = red_pos.iter().map(|&j| dims[j]).product();
     let outer: usize = out_dims.iter().product();
-    Layout { data, outer, red, inner: 1, out_dims, out_axes }
+    Layout {
+        data,
+        outer,
+        red,
+        inner: 1,
+        out_dims,
+        out_axes,
+    }
 }
 
 impl<T: Copy + Send + Sync> Layout<T> {
@@ -278,7 +337,9 @@ impl<T: Copy + Send + Sync> Layout<T> {
             if nb == 1 {
                 return parts;
             }
-            return (0..outer).map(|o| tree(o * nb, (o + 1) * nb, &|i| parts[i], &comb)).collect();
+            return (0..outer)
+                .map(|o| tree(o * nb, (o + 1) * nb, &|i| parts[i], &comb))
+                .collect();
         }
         let nb = red.div_ceil(ROWS);
         let nc = inner.div_ceil(COLS);
@@ -309,8 +370,13 @@ impl<T: Copy + Send + Sync> Layout<T> {
     }
 
     /// Turns values in buffer order into the output array of `out_shape`.
-    pub(crate) fn finish<D: Copy + Send + Sync>(&self, vals: Vec<D>, out_shape: &[usize]) -> Arr<D> {
-        let arr = ArrayD::from_shape_vec(IxDyn(&self.out_dims), vals).expect("one value per output");
+    pub(crate) fn finish<D: Copy + Send + Sync>(
+        &self,
+        vals: Vec<D>,
+        out_shape: &[usize],
+    ) -> Arr<D> {
+        let arr =
+            ArrayD::from_shape_vec(IxDyn(&self.out_dims), vals).expect("one value per output");
         let mut perm: Vec<usize> = (0..self.out_axes.len()).collect();
         perm.sort_by_key(|&j| self.out_axes[j]);
         let arr = if perm.iter().enumerate().all(|(i, &p)| i == p) {
@@ -318,7 +384,8 @@ impl<T: Copy + Send + Sync> Layout<T> {
         } else {
             map_array(&arr.view().permuted_axes(perm), |x: D| x)
         };
-        arr.into_shape_with_order(IxDyn(out_shape)).expect("same number of elements")
+        arr.into_shape_with_order(IxDyn(out_shape))
+            .expect("same number of elements")
     }
 }
 
@@ -356,17 +423,30 @@ fn spec(op: &str, shape: &[usize], axis: Option<&[i64]>, keepdims: bool) -> Resu
         }
     }
     let out_size = out_shape.iter().product();
-    Ok(Spec { reduced, out_shape, count, out_size })
+    Ok(Spec {
+        reduced,
+        out_shape,
+        count,
+        out_size,
+    })
 }
 
 /// Handles empty inputs: no outputs, or outputs over nothing (filled with `empty()`).
-fn early<D: Elem>(sp: &Spec, size: usize, empty: impl FnOnce() -> Result<D>) -> Result<Option<Arr<D>>> {
+fn early<D: Elem>(
+    sp: &Spec,
+    size: usize,
+    empty: impl FnOnce() -> Result<D>,
+) -> Result<Option<Arr<D>>> {
     if sp.count == 0 {
         let v = empty()?;
-        return Ok(Some(ArrayD::from_elem(IxDyn(&sp.out_shape), v).into_shared()));
+        return Ok(Some(
+            ArrayD::from_elem(IxDyn(&sp.out_shape), v).into_shared(),
+        ));
     }
     if size == 0 || sp.out_size == 0 {
-        return Ok(Some(ArrayD::from_elem(IxDyn(&sp.out_shape), D::zero()).into_shared()));
+        return Ok(Some(
+            ArrayD::from_elem(IxDyn(&sp.out_shape), D::zero()).into_shared(),
+        ));
     }
     Ok(None)
 }
@@ -391,8 +471,15 @@ where
         return Ok(D::wrap(e));
     }
     let lay = plan(a, &sp.reduced);
-    let acc = lay.run(init, move |s, x, _, _| comb(s, conv(x)), comb, should_parallelize(a.len()));
-    Ok(D::wrap(lay.finish(acc.into_iter().map(fin).collect(), &sp.out_shape)))
+    let acc = lay.run(
+        init,
+        move |s, x, _, _| comb(s, conv(x)),
+        comb,
+        should_parallelize(a.len()),
+    );
+    Ok(D::wrap(
+        lay.finish(acc.into_iter().map(fin).collect(), &sp.out_shape),
+    ))
 }
 
 /// Runs `$body` with `$a` the typed array, `$A` the accumulator type and `$D` the output type of
@@ -435,13 +522,41 @@ macro_rules! float_family {
 /// Sum over `axis` (None: all axes). bool/uint8 -> int32; other dtypes are kept.
 pub fn sum(x: &Tensor, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
     let sp = spec("sum", x.shape(), axis, keepdims)?;
-    sum_family!(x, a, A, D, simple(a, &sp, A::zero(), <A as Arith>::add, conv::<_, A>, conv::<A, D>, || Ok(D::zero())))
+    sum_family!(
+        x,
+        a,
+        A,
+        D,
+        simple(
+            a,
+            &sp,
+            A::zero(),
+            <A as Arith>::add,
+            conv::<_, A>,
+            conv::<A, D>,
+            || Ok(D::zero())
+        )
+    )
 }
 
 /// Product over `axis`. bool/uint8 -> int32; other dtypes are kept.
 pub fn prod(x: &Tensor, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
     let sp = spec("prod", x.shape(), axis, keepdims)?;
-    sum_family!(x, a, A, D, simple(a, &sp, A::one(), <A as Arith>::mul, conv::<_, A>, conv::<A, D>, || Ok(D::one())))
+    sum_family!(
+        x,
+        a,
+        A,
+        D,
+        simple(
+            a,
+            &sp,
+            A::one(),
+            <A as Arith>::mul,
+            conv::<_, A>,
+            conv::<A, D>,
+            || Ok(D::one())
+        )
+    )
 }
 
 /// Maximum over `axis`, propagating NaN; an empty reduction is a ValueError.
@@ -455,28 +570,65 @@ pub fn min(x: &Tensor, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
 }
 
 fn no_identity(op: &str, shape: &[usize]) -> Error {
-    let msg = format!("zero-size array to reduction operation {op} which has no identity. Received: x.shape={}", fmt_shape(shape));
+    let msg = format!(
+        "zero-size array to reduction operation {op} which has no identity. Received: x.shape={}",
+        fmt_shape(shape)
+    );
     Error::value(op, msg)
 }
 
 /// `max` with Keras' `initial`: a value that takes part in every reduction (and makes empty
 /// reductions valid).
-pub fn max_with_initial(x: &Tensor, axis: Option<&[i64]>, keepdims: bool, initial: Option<f64>) -> Result<Tensor> {
+pub fn max_with_initial(
+    x: &Tensor,
+    axis: Option<&[i64]>,
+    keepdims: bool,
+    initial: Option<f64>,
+) -> Result<Tensor> {
     let sp = spec("max", x.shape(), axis, keepdims)?;
     keep_family!(x, a, A, D, {
         let init: A = initial.map(A::from_f64).unwrap_or_else(lowest::<A>);
-        let empty = || initial.map(D::from_f64).ok_or_else(|| no_identity("max", x.shape()));
-        simple(a, &sp, init, nan_max::<A>, conv::<_, A>, conv::<A, D>, empty)
+        let empty = || {
+            initial
+                .map(D::from_f64)
+                .ok_or_else(|| no_identity("max", x.shape()))
+        };
+        simple(
+            a,
+            &sp,
+            init,
+            nan_max::<A>,
+            conv::<_, A>,
+            conv::<A, D>,
+            empty,
+        )
     })
 }
 
 /// `min` with Keras' `initial`.
-pub fn min_with_initial(x: &Tensor, axis: Option<&[i64]>, keepdims: bool, initial: Option<f64>) -> Result<Tensor> {
+pub fn min_with_initial(
+    x: &Tensor,
+    axis: Option<&[i64]>,
+    keepdims: bool,
+    initial: Option<f64>,
+) -> Result<Tensor> {
     let sp = spec("min", x.shape(), axis, keepdims)?;
     keep_family!(x, a, A, D, {
         let init: A = initial.map(A::from_f64).unwrap_or_else(highest::<A>);
-        let empty = || initial.map(D::from_f64).ok_or_else(|| no_identity("min", x.shape()));
-        simple(a, &sp, init, nan_min::<A>, conv::<_, A>, conv::<A, D>, empty)
+        let empty = || {
+            initial
+                .map(D::from_f64)
+                .ok_or_else(|| no_identity("min", x.shape()))
+        };
+        simple(
+            a,
+            &sp,
+            init,
+            nan_min::<A>,
+            conv::<_, A>,
+            conv::<A, D>,
+            empty,
+        )
     })
 }
 
@@ -497,7 +649,15 @@ pub fn mean(x: &Tensor, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> 
     let sp = spec("mean", x.shape(), axis, keepdims)?;
     float_family!(x, a, A, D, {
         let n = A::from_usize(sp.count);
-        simple(a, &sp, A::zero(), |p: A, q: A| p + q, conv::<_, A>, move |s: A| conv::<A, D>(s / n), || Ok(D::from_f64(f64::NAN)))
+        simple(
+            a,
+            &sp,
+            A::zero(),
+            |p: A, q: A| p + q,
+            conv::<_, A>,
+            move |s: A| conv::<A, D>(s / n),
+            || Ok(D::from_f64(f64::NAN)),
+        )
     })
 }
 
@@ -526,7 +686,11 @@ fn var_t<T: Elem, C: Real, D: Elem>(a: &Arr<T>, sp: &Spec, sqrt: bool) -> Result
     let m = &means;
     let sq = move |s: C, x: T, k: usize, _| (conv::<T, C>(x) - m[k]) * (conv::<T, C>(x) - m[k]) + s;
     let ss = lay.run(C::zero(), sq, add, par);
-    let out = ss.into_iter().map(|s| s / n).map(|v| conv::<C, D>(if sqrt { v.sqrt() } else { v })).collect();
+    let out = ss
+        .into_iter()
+        .map(|s| s / n)
+        .map(|v| conv::<C, D>(if sqrt { v.sqrt() } else { v }))
+        .collect();
     Ok(lay.finish(out, &sp.out_shape))
 }
 
@@ -542,12 +706,29 @@ fn logsumexp_t<T: Elem, C: Real, D: Elem>(a: &Arr<T>, sp: &Spec) -> Result<Arr<D
     }
     let lay = plan(a, &sp.reduced);
     let par = should_parallelize(a.len());
-    let maxes = lay.run(lowest::<C>(), move |s, x, _, _| nan_max(s, conv::<T, C>(x)), nan_max, par);
+    let maxes = lay.run(
+        lowest::<C>(),
+        move |s, x, _, _| nan_max(s, conv::<T, C>(x)),
+        nan_max,
+        par,
+    );
     // An infinite or NaN maximum is not subtracted (all -inf stays -inf, +inf and NaN propagate).
-    let shift: Vec<C> = maxes.into_iter().map(|m| if m.is_finite() { m } else { C::zero() }).collect();
+    let shift: Vec<C> = maxes
+        .into_iter()
+        .map(|m| if m.is_finite() { m } else { C::zero() })
+        .collect();
     let sh = &shift;
-    let sums = lay.run(C::zero(), move |s, x, k, _| s + (conv::<T, C>(x) - sh[k]).exp(), |p, q| p + q, par);
-    let out = sums.into_iter().zip(shift.iter()).map(|(s, &m)| conv::<C, D>(m + s.ln())).collect();
+    let sums = lay.run(
+        C::zero(),
+        move |s, x, k, _| s + (conv::<T, C>(x) - sh[k]).exp(),
+        |p, q| p + q,
+        par,
+    );
+    let out = sums
+        .into_iter()
+        .zip(shift.iter())
+        .map(|(s, &m)| conv::<C, D>(m + s.ln()))
+        .collect();
     Ok(lay.finish(out, &sp.out_shape))
 }
 
@@ -562,18 +743,37 @@ pub fn argmin(x: &Tensor, axis: Option<i64>, keepdims: bool) -> Result<Tensor> {
     arg_reduce::<false>("argmin", x, axis, keepdims)
 }
 
-fn arg_reduce<const MAX: bool>(op: &str, x: &Tensor, axis: Option<i64>, keepdims: bool) -> Result<Tensor> {
+fn arg_reduce<const MAX: bool>(
+    op: &str,
+    x: &Tensor,
+    axis: Option<i64>,
+    keepdims: bool,
+) -> Result<Tensor> {
     let sp = match axis {
         None => spec(op, x.shape(), None, keepdims)?,
         Some(ax) => spec(op, x.shape(), Some(&[ax]), keepdims)?,
     };
-    let empty = || Err(Error::value(op, format!("attempt to get {op} of an empty sequence. Received: x.shape={}", fmt_shape(x.shape()))));
+    let empty = || {
+        Err(Error::value(
+            op,
+            format!(
+                "attempt to get {op} of an empty sequence. Received: x.shape={}",
+                fmt_shape(x.shape())
+            ),
+        ))
+    };
     if let Some(e) = early::<i32>(&sp, x.size(), empty)? {
         return Ok(Tensor::I32(e));
     }
     // Over all axes the index is into the row-major flattening: lay the tensor out that way.
-    let x = if axis.is_none() { x.to_standard_layout() } else { x.clone() };
-    Ok(Tensor::I32(crate::dispatch!(&x, a, T => arg_t::<T, MAX>(a, &sp))))
+    let x = if axis.is_none() {
+        x.to_standard_layout()
+    } else {
+        x.clone()
+    };
+    Ok(Tensor::I32(
+        crate::dispatch!(&x, a, T => arg_t::<T, MAX>(a, &sp)),
+    ))
 }
 
 /// True when `p` is strictly preferable to `q` (NaN first, then larger/smaller, then +0 vs -0).
@@ -610,9 +810,18 @@ fn arg_t<T: Elem + Arith, const MAX: bool>(a: &Arr<T>, sp: &Spec) -> Arr<i32> {
         }
     };
     // Within a run positions increase, so only a strictly better value replaces the accumulator.
-    let fold = |acc: (T, usize), x: T, _, r| if acc.1 == NONE || beats::<T, MAX>(x, acc.0) { (x, r) } else { acc };
+    let fold = |acc: (T, usize), x: T, _, r| {
+        if acc.1 == NONE || beats::<T, MAX>(x, acc.0) {
+            (x, r)
+        } else {
+            acc
+        }
+    };
     let res = lay.run((T::zero(), NONE), fold, comb, should_parallelize(a.len()));
-    lay.finish(res.into_iter().map(|(_, i)| i as i32).collect(), &sp.out_shape)
+    lay.finish(
+        res.into_iter().map(|(_, i)| i as i32).collect(),
+        &sp.out_shape,
+    )
 }
 
 #[cfg(test)]
@@ -633,10 +842,16 @@ mod tests {
     fn naive_sum(t: &Tensor, axes: &[usize]) -> Vec<f64> {
         let a = crate::tensor::cast_array::<f64>(t);
         let shape = a.shape().to_vec();
-        let out_shape: Vec<usize> = (0..shape.len()).filter(|i| !axes.contains(i)).map(|i| shape[i]).collect();
+        let out_shape: Vec<usize> = (0..shape.len())
+            .filter(|i| !axes.contains(i))
+            .map(|i| shape[i])
+            .collect();
         let mut out = ArrayD::<f64>::zeros(IxDyn(&out_shape));
         for (idx, &v) in a.indexed_iter() {
-            let o: Vec<usize> = (0..shape.len()).filter(|i| !axes.contains(i)).map(|i| idx[i]).collect();
+            let o: Vec<usize> = (0..shape.len())
+                .filter(|i| !axes.contains(i))
+                .map(|i| idx[i])
+                .collect();
             out[IxDyn(&o)] += v;
         }
         out.iter().copied().collect()
@@ -675,12 +890,23 @@ mod tests {
         let r = mean(&t, Some(&[-1, 0]), true).unwrap();
         assert_eq!(r.shape(), &[1, 3, 1]);
         assert_eq!(r.to_vec::<f32>(), vec![7.5, 11.5, 15.5]);
-        assert!(matches!(sum(&t, Some(&[3]), false), Err(Error::Axis { .. })));
-        assert!(matches!(sum(&t, Some(&[1, -2]), false), Err(Error::Value { .. })));
+        assert!(matches!(
+            sum(&t, Some(&[3]), false),
+            Err(Error::Axis { .. })
+        ));
+        assert!(matches!(
+            sum(&t, Some(&[1, -2]), false),
+            Err(Error::Value { .. })
+        ));
         let same = sum(&t, Some(&[]), false).unwrap();
         assert_eq!(same.shape(), &[2, 3, 4]);
         assert_eq!(same.to_vec::<f32>(), t.to_vec::<f32>());
-        assert_eq!(sum(&Tensor::scalar(2.5f32), None, false).unwrap().to_vec::<f32>(), vec![2.5]);
+        assert_eq!(
+            sum(&Tensor::scalar(2.5f32), None, false)
+                .unwrap()
+                .to_vec::<f32>(),
+            vec![2.5]
+        );
     }
 
     #[test]
@@ -696,7 +922,11 @@ mod tests {
         assert_eq!(mean(&i, None, false).unwrap().dtype(), DType::F32);
         assert_eq!(var(&i, None, false).unwrap().item_f64().unwrap(), 1.25);
         assert_eq!(std(&b, None, false).unwrap().dtype(), DType::F32);
-        let h = Tensor::from_vec(&[3], vec![f16::from_f32(1.0), f16::from_f32(2.0), f16::from_f32(4.0)]).unwrap();
+        let h = Tensor::from_vec(
+            &[3],
+            vec![f16::from_f32(1.0), f16::from_f32(2.0), f16::from_f32(4.0)],
+        )
+        .unwrap();
         assert_eq!(mean(&h, None, false).unwrap().dtype(), DType::F16);
         assert_eq!(prod(&h, None, false).unwrap().item_f64().unwrap(), 8.0);
         assert_eq!(any(&h, None, false).unwrap().dtype(), DType::Bool);
@@ -705,13 +935,21 @@ mod tests {
     #[test]
     fn empty_and_nan() {
         let e = Tensor::zeros(&[0, 3], DType::F32);
-        assert_eq!(sum(&e, Some(&[0]), false).unwrap().to_vec::<f32>(), vec![0.0; 3]);
+        assert_eq!(
+            sum(&e, Some(&[0]), false).unwrap().to_vec::<f32>(),
+            vec![0.0; 3]
+        );
         assert_eq!(prod(&e, None, false).unwrap().to_vec::<f32>(), vec![1.0]);
         assert!(mean(&e, Some(&[0]), false).unwrap().to_vec::<f32>()[0].is_nan());
         assert_eq!(max(&e, Some(&[1]), false).unwrap().shape(), &[0]);
         let err = max(&e, Some(&[0]), false).unwrap_err();
         assert!(err.to_string().starts_with("max: zero-size array"), "{err}");
-        assert_eq!(max_with_initial(&e, None, false, Some(5.0)).unwrap().to_vec::<f32>(), vec![5.0]);
+        assert_eq!(
+            max_with_initial(&e, None, false, Some(5.0))
+                .unwrap()
+                .to_vec::<f32>(),
+            vec![5.0]
+        );
         assert!(argmax(&e, None, false).is_err());
         assert_eq!(argmax(&e, Some(1), false).unwrap().shape(), &[0]);
         assert!(all(&e, None, false).unwrap().to_vec::<bool>()[0]);
@@ -721,7 +959,10 @@ mod tests {
         assert_eq!(argmax(&n, None, false).unwrap().item_i64().unwrap(), 1);
         assert_eq!(argmin(&n, None, false).unwrap().item_i64().unwrap(), 1);
         let inf = t32(&[2], vec![f32::NEG_INFINITY, f32::NEG_INFINITY]);
-        assert_eq!(logsumexp(&inf, None, false).unwrap().to_vec::<f32>(), vec![f32::NEG_INFINITY]);
+        assert_eq!(
+            logsumexp(&inf, None, false).unwrap().to_vec::<f32>(),
+            vec![f32::NEG_INFINITY]
+        );
         let l = logsumexp(&t32(&[2], vec![1000.0, 1000.0]), None, false).unwrap();
         assert!((l.to_vec::<f32>()[0] - (1000.0 + 2f32.ln())).abs() < 1e-3);
     }
@@ -729,20 +970,37 @@ mod tests {
     #[test]
     fn argmax_axes_ties_and_layouts() {
         let t = t32(&[2, 3], vec![1.0, 5.0, 5.0, 7.0, 0.0, 7.0]);
-        assert_eq!(argmax(&t, Some(1), false).unwrap().to_vec::<i32>(), vec![1, 0]);
-        assert_eq!(argmax(&t, Some(0), false).unwrap().to_vec::<i32>(), vec![1, 0, 1]);
+        assert_eq!(
+            argmax(&t, Some(1), false).unwrap().to_vec::<i32>(),
+            vec![1, 0]
+        );
+        assert_eq!(
+            argmax(&t, Some(0), false).unwrap().to_vec::<i32>(),
+            vec![1, 0, 1]
+        );
         assert_eq!(argmin(&t, Some(-1), true).unwrap().shape(), &[2, 1]);
         assert_eq!(argmax(&t, None, false).unwrap().item_i64().unwrap(), 3);
         let tt = transposed(&t); // [[1,7],[5,0],[5,7]]
         assert_eq!(argmax(&tt, None, false).unwrap().item_i64().unwrap(), 1);
-        assert_eq!(argmin(&tt, Some(0), false).unwrap().to_vec::<i32>(), vec![0, 1]);
+        assert_eq!(
+            argmin(&tt, Some(0), false).unwrap().to_vec::<i32>(),
+            vec![0, 1]
+        );
         let z = t32(&[2], vec![-0.0, 0.0]);
         assert_eq!(argmax(&z, None, false).unwrap().item_i64().unwrap(), 1);
         assert_eq!(argmin(&z, None, false).unwrap().item_i64().unwrap(), 0);
         let big: Vec<i64> = (0..100_000).map(|i| (i * 7919) % 100_003).collect();
         let bt = Tensor::from_vec(&[100_000], big.clone()).unwrap();
-        let want = big.iter().enumerate().max_by_key(|(i, &v)| (v, std::cmp::Reverse(*i))).unwrap().0;
-        assert_eq!(argmax(&bt, None, false).unwrap().item_i64().unwrap(), want as i64);
+        let want = big
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, &v)| (v, std::cmp::Reverse(*i)))
+            .unwrap()
+            .0;
+        assert_eq!(
+            argmax(&bt, None, false).unwrap().item_i64().unwrap(),
+            want as i64
+        );
     }
 
     /// Pseudo-random f32 values with a wide dynamic range, so that summation order matters.
@@ -763,22 +1021,41 @@ mod tests {
         let v = noisy(3_000_000);
         let t = t32(&[3_000_000], v.clone());
         let a = t.array::<f32>().unwrap();
-        for (shape, reduced) in [(vec![3_000_000usize], vec![true]), (vec![1500, 2000], vec![true, false]), (vec![3000, 1000], vec![false, true])] {
+        for (shape, reduced) in [
+            (vec![3_000_000usize], vec![true]),
+            (vec![1500, 2000], vec![true, false]),
+            (vec![3000, 1000], vec![false, true]),
+        ] {
             let arr = a.clone().into_shape_with_order(IxDyn(&shape)).unwrap();
             let lay = plan(&arr, &reduced);
             let add = |p: f32, q: f32| p + q;
             let ser = lay.run(0f32, |s, x, _, _| s + x, add, false);
             let par = lay.run(0f32, |s, x, _, _| s + x, add, true);
-            assert!(ser.iter().zip(&par).all(|(p, q)| p.to_bits() == q.to_bits()), "{shape:?}");
+            assert!(
+                ser.iter()
+                    .zip(&par)
+                    .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{shape:?}"
+            );
         }
         // Public API: multi-threaded pool vs inside a 1-thread pool (where kernels stay serial).
         let ops: [fn(&Tensor) -> Tensor; 4] = [
             |t| sum(t, None, false).unwrap(),
             |t| mean(t, None, false).unwrap(),
             |t| var(t, None, false).unwrap(),
-            |t| sum(&crate::tensor::Tensor::from_vec(&[1000, 3000], t.to_vec::<f32>()).unwrap(), Some(&[0]), false).unwrap(),
+            |t| {
+                sum(
+                    &crate::tensor::Tensor::from_vec(&[1000, 3000], t.to_vec::<f32>()).unwrap(),
+                    Some(&[0]),
+                    false,
+                )
+                .unwrap()
+            },
         ];
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         for op in ops {
             let multi = op(&t);
             let single = one.install(|| op(&t));

@@ -14,12 +14,24 @@ pub(crate) fn fmt_ints(v: &[i64]) -> String {
     match v.len() {
         0 => "()".to_string(),
         1 => format!("({},)", v[0]),
-        _ => format!("({})", v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            v.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
 fn fmt_shapes(xs: &[Tensor]) -> String {
-    format!("[{}]", xs.iter().map(|t| fmt_shape(t.shape())).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        xs.iter()
+            .map(|t| fmt_shape(t.shape()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// A row-major copy of `a` (a cheap clone when `a` already is row-major).
@@ -36,7 +48,13 @@ fn dims_arg(op: &str, what: &str, v: &[i64]) -> Result<Vec<usize>> {
     v.iter()
         .map(|&d| {
             usize::try_from(d).map_err(|_| {
-                Error::value(op, format!("{what} must be non-negative. Received: {what}={}", fmt_ints(v)))
+                Error::value(
+                    op,
+                    format!(
+                        "{what} must be non-negative. Received: {what}={}",
+                        fmt_ints(v)
+                    ),
+                )
             })
         })
         .collect()
@@ -62,14 +80,20 @@ fn resolve_shape(op: &str, old: &[usize], new: &[i64]) -> Result<Vec<usize>> {
             if unknown.is_some() {
                 return Err(Error::value(
                     op,
-                    format!("can only specify one unknown dimension (-1). Received: newshape={}", fmt_ints(new)),
+                    format!(
+                        "can only specify one unknown dimension (-1). Received: newshape={}",
+                        fmt_ints(new)
+                    ),
                 ));
             }
             unknown = Some(i);
         } else if d < 0 {
             return Err(Error::value(
                 op,
-                format!("dimensions must be non-negative or -1. Received: newshape={}", fmt_ints(new)),
+                format!(
+                    "dimensions must be non-negative or -1. Received: newshape={}",
+                    fmt_ints(new)
+                ),
             ));
         } else {
             known = known.checked_mul(d as usize).ok_or_else(mismatch)?;
@@ -96,7 +120,10 @@ pub(crate) fn reshape_arr<T: Elem>(a: &Arr<T>, shape: &[usize]) -> Arr<T> {
         return a.clone();
     }
     if a.is_standard_layout() {
-        return a.clone().into_shape_with_order(IxDyn(shape)).expect("reshape: size checked");
+        return a
+            .clone()
+            .into_shape_with_order(IxDyn(shape))
+            .expect("reshape: size checked");
     }
     let old: Vec<usize> = a.shape().iter().copied().filter(|&d| d != 1).collect();
     let new: Vec<usize> = shape.iter().copied().filter(|&d| d != 1).collect();
@@ -114,7 +141,9 @@ pub(crate) fn reshape_arr<T: Elem>(a: &Arr<T>, shape: &[usize]) -> Arr<T> {
         }
         return v;
     }
-    standard(a).into_shape_with_order(IxDyn(shape)).expect("reshape: size checked")
+    standard(a)
+        .into_shape_with_order(IxDyn(shape))
+        .expect("reshape: size checked")
 }
 
 /// `reshape(x, newshape)`: row-major reshape; one entry may be -1.
@@ -138,14 +167,20 @@ fn check_perm(op: &str, axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
     if axes.len() != ndim {
         return Err(Error::value(
             op,
-            format!("axes don't match a tensor of rank {ndim}. Received: axes={}", fmt_ints(axes)),
+            format!(
+                "axes don't match a tensor of rank {ndim}. Received: axes={}",
+                fmt_ints(axes)
+            ),
         ));
     }
     let mut perm = Vec::with_capacity(ndim);
     for &a in axes {
         let ax = normalize_axis(op, a, ndim)?;
         if perm.contains(&ax) {
-            return Err(Error::value(op, format!("repeated axis in axes. Received: axes={}", fmt_ints(axes))));
+            return Err(Error::value(
+                op,
+                format!("repeated axis in axes. Received: axes={}", fmt_ints(axes)),
+            ));
         }
         perm.push(ax);
     }
@@ -212,7 +247,10 @@ pub fn squeeze(x: &Tensor, axes: Option<&[i64]>) -> Result<Tensor> {
 pub fn concatenate(xs: &[Tensor], axis: Option<i64>) -> Result<Tensor> {
     const OP: &str = "concatenate";
     if xs.is_empty() {
-        return Err(Error::value(OP, "need at least one tensor to concatenate. Received: an empty list"));
+        return Err(Error::value(
+            OP,
+            "need at least one tensor to concatenate. Received: an empty list",
+        ));
     }
     let Some(axis) = axis else {
         let flat: Vec<Tensor> = xs.iter().map(ravel).collect();
@@ -221,7 +259,10 @@ pub fn concatenate(xs: &[Tensor], axis: Option<i64>) -> Result<Tensor> {
     let first = xs[0].shape();
     let nd = first.len();
     if nd == 0 {
-        return Err(Error::value(OP, "zero-dimensional tensors cannot be concatenated. Received: shapes=[()...]"));
+        return Err(Error::value(
+            OP,
+            "zero-dimensional tensors cannot be concatenated. Received: shapes=[()...]",
+        ));
     }
     if let Some((i, t)) = xs.iter().enumerate().find(|(_, t)| t.ndim() != nd) {
         return Err(Error::shape(
@@ -251,7 +292,10 @@ pub fn concatenate(xs: &[Tensor], axis: Option<i64>) -> Result<Tensor> {
             ));
         }
     }
-    let dt = xs.iter().skip(1).fold(xs[0].dtype(), |d, t| result_type(d, t.dtype()));
+    let dt = xs
+        .iter()
+        .skip(1)
+        .fold(xs[0].dtype(), |d, t| result_type(d, t.dtype()));
     let cast: Vec<Tensor> = xs.iter().map(|t| t.cast(dt)).collect();
     if cast.len() == 1 {
         return Ok(cast.into_iter().next().expect("one tensor"));
@@ -275,14 +319,19 @@ fn concat_rows<T: Elem>(parts: &[Arr<T>], ax: usize) -> Arr<T> {
             out.extend_from_slice(&a.as_slice().expect("row-major")[o * w..(o + 1) * w]);
         }
     }
-    ArrayD::from_shape_vec(IxDyn(&shape), out).expect("concatenate: size").into_shared()
+    ArrayD::from_shape_vec(IxDyn(&shape), out)
+        .expect("concatenate: size")
+        .into_shared()
 }
 
 /// `stack(xs, axis=0)`: joins tensors of equal shape along a new axis.
 pub fn stack(xs: &[Tensor], axis: i64) -> Result<Tensor> {
     const OP: &str = "stack";
     if xs.is_empty() {
-        return Err(Error::value(OP, "need at least one tensor to stack. Received: an empty list"));
+        return Err(Error::value(
+            OP,
+            "need at least one tensor to stack. Received: an empty list",
+        ));
     }
     let first = xs[0].shape();
     if let Some((i, t)) = xs.iter().enumerate().find(|(_, t)| t.shape() != first) {
@@ -298,8 +347,10 @@ pub fn stack(xs: &[Tensor], axis: i64) -> Result<Tensor> {
         ));
     }
     let ax = normalize_axis(OP, axis, first.len() + 1)?;
-    let expanded: Vec<Tensor> =
-        xs.iter().map(|t| expand_dims(t, &[ax as i64])).collect::<Result<_>>()?;
+    let expanded: Vec<Tensor> = xs
+        .iter()
+        .map(|t| expand_dims(t, &[ax as i64]))
+        .collect::<Result<_>>()?;
     concatenate(&expanded, Some(ax as i64))
 }
 
@@ -349,9 +400,7 @@ pub fn split(x: &Tensor, spec: &SplitSpec, axis: i64) -> Result<Vec<Tensor>> {
     };
     Ok(bounds
         .into_iter()
-        .map(|(s, e)| {
-            map_same!(x, a, T => a.clone().slice_axis_move(Axis(ax), Slice::from(s..e)))
-        })
+        .map(|(s, e)| map_same!(x, a, T => a.clone().slice_axis_move(Axis(ax), Slice::from(s..e))))
         .collect())
 }
 
@@ -362,8 +411,14 @@ fn tile_arr<T: Elem>(a: &Arr<T>, xshape: &[usize], reps: &[usize]) -> Arr<T> {
     for k in 0..xshape.len() {
         view = view.insert_axis(Axis(2 * k));
     }
-    let big: Vec<usize> = reps.iter().zip(xshape).flat_map(|(&r, &s)| [r, s]).collect();
-    let b = view.broadcast(IxDyn(&big)).expect("tile: unit axes broadcast");
+    let big: Vec<usize> = reps
+        .iter()
+        .zip(xshape)
+        .flat_map(|(&r, &s)| [r, s])
+        .collect();
+    let b = view
+        .broadcast(IxDyn(&big))
+        .expect("tile: unit axes broadcast");
     let out = map_array(&b, |x: T| x);
     let fin: Vec<usize> = reps.iter().zip(xshape).map(|(r, s)| r * s).collect();
     out.into_shape_with_order(IxDyn(&fin)).expect("tile: size")
@@ -416,7 +471,11 @@ pub fn repeat(x: &Tensor, repeats: &[i64], axis: Option<i64>) -> Result<Tensor> 
             ),
         ));
     }
-    let idx: Vec<usize> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i, r)).collect();
+    let idx: Vec<usize> = reps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &r)| std::iter::repeat_n(i, r))
+        .collect();
     Ok(map_same!(&src, a, T => gather_axis(a, ax, &idx)))
 }
 
@@ -426,11 +485,18 @@ pub fn broadcast_to(x: &Tensor, shape: &[i64]) -> Result<Tensor> {
     let s = dims_arg(OP, "shape", shape)?;
     let xs = x.shape();
     let ok = s.len() >= xs.len()
-        && xs.iter().zip(&s[s.len() - xs.len()..]).all(|(&a, &b)| a == b || a == 1);
+        && xs
+            .iter()
+            .zip(&s[s.len() - xs.len()..])
+            .all(|(&a, &b)| a == b || a == 1);
     if !ok {
         return Err(Error::shape(
             OP,
-            format!("cannot broadcast a tensor of shape {} to shape {}", fmt_shape(xs), fmt_shape(&s)),
+            format!(
+                "cannot broadcast a tensor of shape {} to shape {}",
+                fmt_shape(xs),
+                fmt_shape(&s)
+            ),
         ));
     }
     if xs == s.as_slice() {
@@ -486,11 +552,23 @@ fn mirror(j: i64, n: i64, mode: PadMode) -> usize {
 
 /// `pad(x, pad_width, mode="constant", constant_values=None)`. `pad_width` holds one
 /// `(before, after)` pair for every axis, or a single pair used for all axes.
-pub fn pad(x: &Tensor, pad_width: &[(i64, i64)], mode: PadMode, constant: Option<f64>) -> Result<Tensor> {
+pub fn pad(
+    x: &Tensor,
+    pad_width: &[(i64, i64)],
+    mode: PadMode,
+    constant: Option<f64>,
+) -> Result<Tensor> {
     const OP: &str = "pad";
     let nd = x.ndim();
     let show = || {
-        format!("({})", pad_width.iter().map(|(a, b)| format!("({a}, {b})")).collect::<Vec<_>>().join(", "))
+        format!(
+            "({})",
+            pad_width
+                .iter()
+                .map(|(a, b)| format!("({a}, {b})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     let widths: Vec<(i64, i64)> = if pad_width.len() == nd {
         pad_width.to_vec()
@@ -508,17 +586,28 @@ pub fn pad(x: &Tensor, pad_width: &[(i64, i64)], mode: PadMode, constant: Option
         ));
     };
     if widths.iter().any(|&(a, b)| a < 0 || b < 0) {
-        return Err(Error::value(OP, format!("pad widths must be non-negative. Received: pad_width={}", show())));
+        return Err(Error::value(
+            OP,
+            format!(
+                "pad widths must be non-negative. Received: pad_width={}",
+                show()
+            ),
+        ));
     }
     if constant.is_some() && mode != PadMode::Constant {
         return Err(Error::value(
             OP,
-            format!("constant_values can only be used with mode='constant'. Received: mode={mode:?}"),
+            format!(
+                "constant_values can only be used with mode='constant'. Received: mode={mode:?}"
+            ),
         ));
     }
     let shape = x.shape();
-    let out_shape: Vec<usize> =
-        shape.iter().zip(&widths).map(|(&s, &(a, b))| s + a as usize + b as usize).collect();
+    let out_shape: Vec<usize> = shape
+        .iter()
+        .zip(&widths)
+        .map(|(&s, &(a, b))| s + a as usize + b as usize)
+        .collect();
     if mode == PadMode::Constant {
         let c = constant.unwrap_or(0.0);
         return Ok(map_same!(x, a, T => {
@@ -587,7 +676,10 @@ pub fn moveaxis(x: &Tensor, source: &[i64], destination: &[i64]) -> Result<Tenso
         for &a in v {
             let ax = normalize_axis(OP, a, nd)?;
             if out.contains(&ax) {
-                return Err(Error::value(OP, format!("repeated axis. Received: {}", fmt_ints(v))));
+                return Err(Error::value(
+                    OP,
+                    format!("repeated axis. Received: {}", fmt_ints(v)),
+                ));
             }
             out.push(ax);
         }
@@ -640,7 +732,6 @@ pub fn shares_storage(a: &Tensor, b: &Tensor) -> bool {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,7 +753,10 @@ mod tests {
         assert!(shares_storage(&x, &y));
         assert_eq!(v(&y), v(&x));
         let e = reshape(&x, &[4, -1]).unwrap_err();
-        assert_eq!(e.to_string(), "reshape: cannot reshape a tensor of shape (2, 3) (size 6) into shape (4, -1)");
+        assert_eq!(
+            e.to_string(),
+            "reshape: cannot reshape a tensor of shape (2, 3) (size 6) into shape (4, -1)"
+        );
         assert!(matches!(reshape(&x, &[-1, -1]), Err(Error::Value { .. })));
         assert!(matches!(reshape(&x, &[5]), Err(Error::Shape { .. })));
         // 0-size and scalars
@@ -694,7 +788,10 @@ mod tests {
         assert!(shares_storage(&x, &t));
         assert!(transpose(&x, Some(&[0, 0, 1])).is_err());
         assert!(transpose(&x, Some(&[0, 1])).is_err());
-        assert!(matches!(transpose(&x, Some(&[0, 1, 3])), Err(Error::Axis { .. })));
+        assert!(matches!(
+            transpose(&x, Some(&[0, 1, 3])),
+            Err(Error::Axis { .. })
+        ));
         let e = expand_dims(&x, &[0, -1]).unwrap();
         assert_eq!(e.shape(), &[1, 2, 3, 4, 1]);
         let s = squeeze(&e, None).unwrap();
@@ -718,15 +815,27 @@ mod tests {
         assert_eq!(v(&c), vec![0., 1., 0., 1., 2., 3., 2., 3.]);
         let e = concatenate(&[a.clone(), b.clone()], Some(1)).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.starts_with("concatenate:") && msg.contains("(2, 2)") && msg.contains("(1, 2)") && msg.contains("axis 1"), "{msg}");
+        assert!(
+            msg.starts_with("concatenate:")
+                && msg.contains("(2, 2)")
+                && msg.contains("(1, 2)")
+                && msg.contains("axis 1"),
+            "{msg}"
+        );
         assert!(concatenate(&[], Some(0)).is_err());
-        assert!(matches!(concatenate(&[a.clone(), ar(&[4])], Some(0)), Err(Error::Shape { .. })));
+        assert!(matches!(
+            concatenate(&[a.clone(), ar(&[4])], Some(0)),
+            Err(Error::Shape { .. })
+        ));
         assert_eq!(concatenate(&[a.clone(), b], None).unwrap().shape(), &[6]);
         let z = concatenate(&[ar(&[0, 2]), a.clone()], Some(0)).unwrap();
         assert_eq!(v(&z), v(&a));
         // non-contiguous inputs
         let t = transpose(&a, None).unwrap();
-        assert_eq!(v(&concatenate(&[t.clone(), t], Some(1)).unwrap()), vec![0., 2., 0., 2., 1., 3., 1., 3.]);
+        assert_eq!(
+            v(&concatenate(&[t.clone(), t], Some(1)).unwrap()),
+            vec![0., 2., 0., 2., 1., 3., 1., 3.]
+        );
     }
 
     #[test]
@@ -735,13 +844,19 @@ mod tests {
         let s = stack(&[a.clone(), a.clone()], -1).unwrap();
         assert_eq!(s.shape(), &[3, 2]);
         assert_eq!(v(&s), vec![0., 0., 1., 1., 2., 2.]);
-        assert!(stack(&[a.clone(), ar(&[2])], 0).unwrap_err().to_string().contains("(2,)"));
+        assert!(stack(&[a.clone(), ar(&[2])], 0)
+            .unwrap_err()
+            .to_string()
+            .contains("(2,)"));
         let x = ar(&[6, 2]);
         let p = split(&x, &SplitSpec::Sections(3), 0).unwrap();
         assert_eq!(p.len(), 3);
         assert_eq!(v(&p[1]), vec![4., 5., 6., 7.]);
         assert!(shares_storage(&x, &p[2]));
-        assert!(matches!(split(&x, &SplitSpec::Sections(4), 0), Err(Error::Value { .. })));
+        assert!(matches!(
+            split(&x, &SplitSpec::Sections(4), 0),
+            Err(Error::Value { .. })
+        ));
         let p = split(&x, &SplitSpec::Indices(vec![1, -2, 10]), 0).unwrap();
         let shapes: Vec<_> = p.iter().map(|t| t.shape()[0]).collect();
         assert_eq!(shapes, vec![1, 3, 2, 0]);
@@ -759,16 +874,34 @@ mod tests {
         assert_eq!(tile(&m, &[2]).unwrap().shape(), &[2, 4]);
         assert_eq!(tile(&m, &[0, 1]).unwrap().shape(), &[0, 2]);
         assert!(tile(&m, &[-1]).is_err());
-        assert_eq!(v(&repeat(&m, &[2], None).unwrap()), vec![0., 0., 1., 1., 2., 2., 3., 3.]);
-        assert_eq!(v(&repeat(&m, &[1, 2], Some(0)).unwrap()), vec![0., 1., 2., 3., 2., 3.]);
-        assert_eq!(v(&repeat(&m, &[2], Some(-1)).unwrap()), vec![0., 0., 1., 1., 2., 2., 3., 3.]);
-        assert!(matches!(repeat(&m, &[1, 2, 3], Some(0)), Err(Error::Shape { .. })));
+        assert_eq!(
+            v(&repeat(&m, &[2], None).unwrap()),
+            vec![0., 0., 1., 1., 2., 2., 3., 3.]
+        );
+        assert_eq!(
+            v(&repeat(&m, &[1, 2], Some(0)).unwrap()),
+            vec![0., 1., 2., 3., 2., 3.]
+        );
+        assert_eq!(
+            v(&repeat(&m, &[2], Some(-1)).unwrap()),
+            vec![0., 0., 1., 1., 2., 2., 3., 3.]
+        );
+        assert!(matches!(
+            repeat(&m, &[1, 2, 3], Some(0)),
+            Err(Error::Shape { .. })
+        ));
         let tm = transpose(&m, None).unwrap();
-        assert_eq!(v(&repeat(&tm, &[2], Some(0)).unwrap()), vec![0., 2., 0., 2., 1., 3., 1., 3.]);
+        assert_eq!(
+            v(&repeat(&tm, &[2], Some(0)).unwrap()),
+            vec![0., 2., 0., 2., 1., 3., 1., 3.]
+        );
         let b = broadcast_to(&a, &[3, 2]).unwrap();
         assert_eq!(v(&b), vec![0., 1., 0., 1., 0., 1.]);
         let e = broadcast_to(&a, &[3]).unwrap_err();
-        assert_eq!(e.to_string(), "broadcast_to: cannot broadcast a tensor of shape (2,) to shape (3,)");
+        assert_eq!(
+            e.to_string(),
+            "broadcast_to: cannot broadcast a tensor of shape (2,) to shape (3,)"
+        );
     }
 
     #[test]
@@ -777,7 +910,10 @@ mod tests {
         let c = pad(&a, &[(2, 1)], PadMode::Constant, Some(9.0)).unwrap();
         assert_eq!(c.to_vec::<i32>(), vec![9, 9, 1, 2, 3, 9]);
         let r = pad(&a, &[(5, 5)], PadMode::Reflect, None).unwrap();
-        assert_eq!(r.to_vec::<i32>(), vec![2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2]);
+        assert_eq!(
+            r.to_vec::<i32>(),
+            vec![2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2]
+        );
         let s = pad(&a, &[(2, 2)], PadMode::Symmetric, None).unwrap();
         assert_eq!(s.to_vec::<i32>(), vec![2, 1, 1, 2, 3, 3, 2]);
         let m = ar(&[2, 2]);
@@ -796,12 +932,21 @@ mod tests {
         let f = flip(&m, None).unwrap();
         assert!(shares_storage(&m, &f));
         assert_eq!(v(&f), vec![5., 4., 3., 2., 1., 0.]);
-        assert_eq!(v(&flip(&m, Some(&[-1])).unwrap()), vec![2., 1., 0., 5., 4., 3.]);
+        assert_eq!(
+            v(&flip(&m, Some(&[-1])).unwrap()),
+            vec![2., 1., 0., 5., 4., 3.]
+        );
         let x = ar(&[2, 3, 4]);
         assert_eq!(moveaxis(&x, &[0], &[-1]).unwrap().shape(), &[3, 4, 2]);
-        assert_eq!(moveaxis(&x, &[0, 1], &[-1, -2]).unwrap().shape(), &[4, 3, 2]);
+        assert_eq!(
+            moveaxis(&x, &[0, 1], &[-1, -2]).unwrap().shape(),
+            &[4, 3, 2]
+        );
         assert!(moveaxis(&x, &[0, 0], &[1, 2]).is_err());
         assert_eq!(swapaxes(&x, 0, -1).unwrap().shape(), &[4, 3, 2]);
-        assert_eq!(ravel(&transpose(&m, None).unwrap()).to_vec::<f32>(), vec![0., 3., 1., 4., 2., 5.]);
+        assert_eq!(
+            ravel(&transpose(&m, None).unwrap()).to_vec::<f32>(),
+            vec![0., 3., 1., 4., 2., 5.]
+        );
     }
 }

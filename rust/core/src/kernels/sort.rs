@@ -9,9 +9,9 @@ use crate::error::{fmt_shape, normalize_axis, Error, Result};
 use crate::parallel::{install, should_parallelize, GRAIN};
 use crate::tensor::{Arr, Tensor};
 use crate::{dispatch, map_same};
+use half::{bf16, f16};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
-use half::{bf16, f16};
 use std::cmp::Reverse;
 
 /// An order-preserving unsigned key per element type: ascending keys give numpy's sort order
@@ -36,7 +36,11 @@ macro_rules! float_key {
                 const SIGN: $k = 1 << (<$k>::BITS - 1);
                 let b: $k = ($to)(self);
                 let b = if self.is_nan() { b & !SIGN } else { b };
-                if b & SIGN != 0 { !b } else { b | SIGN }
+                if b & SIGN != 0 {
+                    !b
+                } else {
+                    b | SIGN
+                }
             }
             #[inline(always)]
             fn from_key(k: $k) -> Self {
@@ -50,7 +54,11 @@ macro_rules! float_key {
                     return <$k>::MAX;
                 }
                 let b: $k = ($to)(self);
-                if b == SIGN { SIGN } else { self.key() }
+                if b == SIGN {
+                    SIGN
+                } else {
+                    self.key()
+                }
             }
         }
     };
@@ -105,7 +113,10 @@ fn prepare(op: &str, x: &Tensor, axis: Option<i64>) -> Result<(Tensor, usize)> {
         None => {
             let n = x.size();
             let s = x.to_standard_layout();
-            Ok((map_same!(&s, a, _T => a.clone().into_shape_with_order(IxDyn(&[n])).expect("row-major")), 0))
+            Ok((
+                map_same!(&s, a, _T => a.clone().into_shape_with_order(IxDyn(&[n])).expect("row-major")),
+                0,
+            ))
         }
         Some(ax) => Ok((x.clone(), normalize_axis(op, ax, x.ndim())?)),
     }
@@ -147,7 +158,10 @@ pub fn argsort(x: &Tensor, axis: Option<i64>) -> Result<Tensor> {
 
 fn check_i32(op: &str, n: usize) -> Result<()> {
     if n > i32::MAX as usize {
-        return Err(Error::value(op, format!("axis of length {n} is too long for int32 indices")));
+        return Err(Error::value(
+            op,
+            format!("axis of length {n} is too long for int32 indices"),
+        ));
     }
     Ok(())
 }
@@ -158,7 +172,10 @@ pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
     let _ = sorted;
     let shape = x.shape().to_vec();
     let Some(&n) = shape.last() else {
-        return Err(Error::value("top_k", "the input must have at least one dimension. Received: x.shape=()"));
+        return Err(Error::value(
+            "top_k",
+            "the input must have at least one dimension. Received: x.shape=()",
+        ));
     };
     if k < 0 || k as u64 > n as u64 {
         return Err(Error::value(
@@ -194,7 +211,9 @@ pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
         };
         ArrayD::from_shape_vec(IxDyn(&out_shape), v).expect("k values per lane").into_shared()
     });
-    let idx = ArrayD::from_shape_vec(IxDyn(&out_shape), idx).expect("k indices per lane").into_shared();
+    let idx = ArrayD::from_shape_vec(IxDyn(&out_shape), idx)
+        .expect("k indices per lane")
+        .into_shared();
     Ok((vals, Tensor::I32(idx)))
 }
 
@@ -209,7 +228,12 @@ pub fn cumprod(x: &Tensor, axis: Option<i64>, dtype: Option<DType>) -> Result<Te
     scan::<true>("cumprod", x, axis, dtype)
 }
 
-fn scan<const PROD: bool>(op: &str, x: &Tensor, axis: Option<i64>, dtype: Option<DType>) -> Result<Tensor> {
+fn scan<const PROD: bool>(
+    op: &str,
+    x: &Tensor,
+    axis: Option<i64>,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
     let (x, ax) = prepare(op, x, axis)?;
     let mut dt = dtype.unwrap_or(x.dtype());
     if dt == DType::Bool {
@@ -237,7 +261,11 @@ fn scan<const PROD: bool>(op: &str, x: &Tensor, axis: Option<i64>, dtype: Option
 }
 
 /// Scans a row-major `[outer, n, inner]` array along the middle axis, accumulating in `A`.
-fn scan_t<T: Elem, A: Elem + Arith, const PROD: bool>(a: &Arr<T>, n: usize, inner: usize) -> Arr<T> {
+fn scan_t<T: Elem, A: Elem + Arith, const PROD: bool>(
+    a: &Arr<T>,
+    n: usize,
+    inner: usize,
+) -> Arr<T> {
     let src = a.as_slice().expect("row-major");
     let mut out = vec![T::zero(); src.len()];
     let step = n * inner;
@@ -247,19 +275,32 @@ fn scan_t<T: Elem, A: Elem + Arith, const PROD: bool>(a: &Arr<T>, n: usize, inne
             let mut acc = vec![init; inner];
             for (srow, orow) in s.chunks(inner).zip(o.chunks_mut(inner)) {
                 for ((c, &v), y) in acc.iter_mut().zip(srow).zip(orow.iter_mut()) {
-                    *c = if PROD { A::mul(*c, conv::<T, A>(v)) } else { A::add(*c, conv::<T, A>(v)) };
+                    *c = if PROD {
+                        A::mul(*c, conv::<T, A>(v))
+                    } else {
+                        A::add(*c, conv::<T, A>(v))
+                    };
                     *y = conv::<A, T>(*c);
                 }
             }
         };
         if should_parallelize(src.len()) && src.len() > step {
             let min_len = (GRAIN / 4 / step).max(1);
-            install(|| out.par_chunks_mut(step).zip(src.par_chunks(step)).with_min_len(min_len).for_each(|(o, s)| run(s, o)));
+            install(|| {
+                out.par_chunks_mut(step)
+                    .zip(src.par_chunks(step))
+                    .with_min_len(min_len)
+                    .for_each(|(o, s)| run(s, o))
+            });
         } else {
-            out.chunks_mut(step).zip(src.chunks(step)).for_each(|(o, s)| run(s, o));
+            out.chunks_mut(step)
+                .zip(src.chunks(step))
+                .for_each(|(o, s)| run(s, o));
         }
     }
-    ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape").into_shared()
+    ArrayD::from_shape_vec(a.raw_dim(), out)
+        .expect("same shape")
+        .into_shared()
 }
 
 #[cfg(test)]
@@ -276,28 +317,69 @@ mod tests {
         let s = sort(&t, Some(0)).unwrap().to_vec::<f32>();
         assert_eq!(&s[..4], &[-2.0, 1.0, 3.0, 3.0]);
         assert!(s[4].is_nan());
-        assert_eq!(argsort(&t, Some(-1)).unwrap().to_vec::<i32>(), vec![4, 2, 0, 3, 1]);
+        assert_eq!(
+            argsort(&t, Some(-1)).unwrap().to_vec::<i32>(),
+            vec![4, 2, 0, 3, 1]
+        );
         let m = t32(&[2, 3], vec![3.0, 1.0, 2.0, 0.0, 5.0, -1.0]);
-        assert_eq!(sort(&m, Some(0)).unwrap().to_vec::<f32>(), vec![0.0, 1.0, -1.0, 3.0, 5.0, 2.0]);
-        assert_eq!(argsort(&m, Some(1)).unwrap().to_vec::<i32>(), vec![1, 2, 0, 2, 0, 1]);
+        assert_eq!(
+            sort(&m, Some(0)).unwrap().to_vec::<f32>(),
+            vec![0.0, 1.0, -1.0, 3.0, 5.0, 2.0]
+        );
+        assert_eq!(
+            argsort(&m, Some(1)).unwrap().to_vec::<i32>(),
+            vec![1, 2, 0, 2, 0, 1]
+        );
         let flat = sort(&m, None).unwrap();
         assert_eq!(flat.shape(), &[6]);
         assert_eq!(flat.to_vec::<f32>(), vec![-1.0, 0.0, 1.0, 2.0, 3.0, 5.0]);
         let tr = crate::map_same!(&m, a, _T => a.clone().reversed_axes());
-        assert_eq!(sort(&tr, Some(1)).unwrap().to_vec::<f32>(), vec![0.0, 3.0, 1.0, 5.0, -1.0, 2.0]);
+        assert_eq!(
+            sort(&tr, Some(1)).unwrap().to_vec::<f32>(),
+            vec![0.0, 3.0, 1.0, 5.0, -1.0, 2.0]
+        );
         let b = Tensor::from_vec(&[3], vec![true, false, true]).unwrap();
-        assert_eq!(sort(&b, None).unwrap().to_vec::<bool>(), vec![false, true, true]);
+        assert_eq!(
+            sort(&b, None).unwrap().to_vec::<bool>(),
+            vec![false, true, true]
+        );
         assert!(sort(&m, Some(2)).is_err());
-        assert_eq!(sort(&Tensor::zeros(&[0, 2], DType::F32), Some(0)).unwrap().shape(), &[0, 2]);
+        assert_eq!(
+            sort(&Tensor::zeros(&[0, 2], DType::F32), Some(0))
+                .unwrap()
+                .shape(),
+            &[0, 2]
+        );
     }
 
     #[test]
     fn keys_order_and_round_trip() {
-        let v = [f32::NAN, 1.5, -0.0, 0.0, f32::NEG_INFINITY, -f32::NAN, -2.0, f32::INFINITY, f32::MIN_POSITIVE];
+        let v = [
+            f32::NAN,
+            1.5,
+            -0.0,
+            0.0,
+            f32::NEG_INFINITY,
+            -f32::NAN,
+            -2.0,
+            f32::INFINITY,
+            f32::MIN_POSITIVE,
+        ];
         let mut keys: Vec<u32> = v.iter().map(|x| x.key()).collect();
         keys.sort_unstable();
         let back: Vec<f32> = keys.iter().map(|&k| f32::from_key(k)).collect();
-        assert_eq!(&back[..7], &[f32::NEG_INFINITY, -2.0, -0.0, 0.0, f32::MIN_POSITIVE, 1.5, f32::INFINITY]);
+        assert_eq!(
+            &back[..7],
+            &[
+                f32::NEG_INFINITY,
+                -2.0,
+                -0.0,
+                0.0,
+                f32::MIN_POSITIVE,
+                1.5,
+                f32::INFINITY
+            ]
+        );
         assert!(back[2].is_sign_negative() && back[7].is_nan() && back[8].is_nan());
         assert_eq!((-0.0f32).eq_key(), 0.0f32.eq_key());
         assert_eq!(f64::NAN.eq_key(), (-f64::NAN).eq_key());
@@ -331,20 +413,43 @@ mod tests {
     #[test]
     fn cumsum_and_cumprod() {
         let m = t32(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        assert_eq!(cumsum(&m, Some(1), None).unwrap().to_vec::<f32>(), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
-        assert_eq!(cumsum(&m, Some(0), None).unwrap().to_vec::<f32>(), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
+        assert_eq!(
+            cumsum(&m, Some(1), None).unwrap().to_vec::<f32>(),
+            vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]
+        );
+        assert_eq!(
+            cumsum(&m, Some(0), None).unwrap().to_vec::<f32>(),
+            vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]
+        );
         let flat = cumprod(&m, None, None).unwrap();
         assert_eq!(flat.shape(), &[6]);
-        assert_eq!(flat.to_vec::<f32>(), vec![1.0, 2.0, 6.0, 24.0, 120.0, 720.0]);
+        assert_eq!(
+            flat.to_vec::<f32>(),
+            vec![1.0, 2.0, 6.0, 24.0, 120.0, 720.0]
+        );
         let tr = crate::map_same!(&m, a, _T => a.clone().reversed_axes());
-        assert_eq!(cumsum(&tr, None, None).unwrap().to_vec::<f32>(), vec![1.0, 5.0, 7.0, 12.0, 15.0, 21.0]);
+        assert_eq!(
+            cumsum(&tr, None, None).unwrap().to_vec::<f32>(),
+            vec![1.0, 5.0, 7.0, 12.0, 15.0, 21.0]
+        );
         let b = Tensor::from_vec(&[3], vec![true, true, false]).unwrap();
         let c = cumsum(&b, None, None).unwrap();
         assert_eq!(c.dtype(), DType::I32);
         assert_eq!(c.to_vec::<i32>(), vec![1, 2, 2]);
-        assert_eq!(cumsum(&m, Some(-1), Some(DType::I64)).unwrap().dtype(), DType::I64);
-        assert_eq!(cumsum(&Tensor::scalar(2.0f32), None, None).unwrap().shape(), &[1]);
+        assert_eq!(
+            cumsum(&m, Some(-1), Some(DType::I64)).unwrap().dtype(),
+            DType::I64
+        );
+        assert_eq!(
+            cumsum(&Tensor::scalar(2.0f32), None, None).unwrap().shape(),
+            &[1]
+        );
         assert!(cumsum(&Tensor::scalar(2.0f32), Some(0), None).is_err());
-        assert_eq!(cumsum(&Tensor::zeros(&[0, 3], DType::F32), Some(1), None).unwrap().shape(), &[0, 3]);
+        assert_eq!(
+            cumsum(&Tensor::zeros(&[0, 3], DType::F32), Some(1), None)
+                .unwrap()
+                .shape(),
+            &[0, 3]
+        );
     }
 }

@@ -16,7 +16,12 @@ pub fn cast_array<D: Elem>(t: &Tensor) -> Arr<D> {
 fn convert<S: Elem, D: Elem>(a: &Arr<S>) -> Arr<D> {
     let s_float = S::DTYPE.is_float();
     let d_float = D::DTYPE.is_float();
-    let half = |dt: crate::DType| matches!(dt, crate::DType::F16 | crate::DType::BF16 | crate::DType::F32);
+    let half = |dt: crate::DType| {
+        matches!(
+            dt,
+            crate::DType::F16 | crate::DType::BF16 | crate::DType::F32
+        )
+    };
     if !s_float && !d_float {
         map_array(&a.view(), |x: S| D::from_i64(x.to_i64()))
     } else if half(S::DTYPE) && half(D::DTYPE) {

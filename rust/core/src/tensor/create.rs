@@ -37,9 +37,19 @@ impl Tensor {
     }
 
     /// `num` evenly spaced values from `start` to `stop` (inclusive when `endpoint`).
-    pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType) -> Result<Tensor> {
+    pub fn linspace(
+        start: f64,
+        stop: f64,
+        num: usize,
+        endpoint: bool,
+        dtype: DType,
+    ) -> Result<Tensor> {
         let div = if endpoint { num.saturating_sub(1) } else { num };
-        let step = if div > 0 { (stop - start) / div as f64 } else { 0.0 };
+        let step = if div > 0 {
+            (stop - start) / div as f64
+        } else {
+            0.0
+        };
         Ok(with_dtype!(dtype, T => {
             let v: Vec<T> = (0..num)
                 .map(|i| {

@@ -33,14 +33,46 @@ pub enum Tensor {
 macro_rules! dispatch {
     ($t:expr, $a:ident, $T:ident => $body:expr) => {
         match $t {
-            $crate::Tensor::Bool($a) => { #[allow(dead_code)] type $T = bool; $body }
-            $crate::Tensor::U8($a) => { #[allow(dead_code)] type $T = u8; $body }
-            $crate::Tensor::I32($a) => { #[allow(dead_code)] type $T = i32; $body }
-            $crate::Tensor::I64($a) => { #[allow(dead_code)] type $T = i64; $body }
-            $crate::Tensor::F16($a) => { #[allow(dead_code)] type $T = half::f16; $body }
-            $crate::Tensor::BF16($a) => { #[allow(dead_code)] type $T = half::bf16; $body }
-            $crate::Tensor::F32($a) => { #[allow(dead_code)] type $T = f32; $body }
-            $crate::Tensor::F64($a) => { #[allow(dead_code)] type $T = f64; $body }
+            $crate::Tensor::Bool($a) => {
+                #[allow(dead_code)]
+                type $T = bool;
+                $body
+            }
+            $crate::Tensor::U8($a) => {
+                #[allow(dead_code)]
+                type $T = u8;
+                $body
+            }
+            $crate::Tensor::I32($a) => {
+                #[allow(dead_code)]
+                type $T = i32;
+                $body
+            }
+            $crate::Tensor::I64($a) => {
+                #[allow(dead_code)]
+                type $T = i64;
+                $body
+            }
+            $crate::Tensor::F16($a) => {
+                #[allow(dead_code)]
+                type $T = half::f16;
+                $body
+            }
+            $crate::Tensor::BF16($a) => {
+                #[allow(dead_code)]
+                type $T = half::bf16;
+                $body
+            }
+            $crate::Tensor::F32($a) => {
+                #[allow(dead_code)]
+                type $T = f32;
+                $body
+            }
+            $crate::Tensor::F64($a) => {
+                #[allow(dead_code)]
+                type $T = f64;
+                $body
+            }
         }
     };
 }
@@ -58,14 +90,46 @@ macro_rules! map_same {
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {
         match $dt {
-            $crate::DType::Bool => { #[allow(dead_code)] type $T = bool; $body }
-            $crate::DType::U8 => { #[allow(dead_code)] type $T = u8; $body }
-            $crate::DType::I32 => { #[allow(dead_code)] type $T = i32; $body }
-            $crate::DType::I64 => { #[allow(dead_code)] type $T = i64; $body }
-            $crate::DType::F16 => { #[allow(dead_code)] type $T = half::f16; $body }
-            $crate::DType::BF16 => { #[allow(dead_code)] type $T = half::bf16; $body }
-            $crate::DType::F32 => { #[allow(dead_code)] type $T = f32; $body }
-            $crate::DType::F64 => { #[allow(dead_code)] type $T = f64; $body }
+            $crate::DType::Bool => {
+                #[allow(dead_code)]
+                type $T = bool;
+                $body
+            }
+            $crate::DType::U8 => {
+                #[allow(dead_code)]
+                type $T = u8;
+                $body
+            }
+            $crate::DType::I32 => {
+                #[allow(dead_code)]
+                type $T = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                #[allow(dead_code)]
+                type $T = i64;
+                $body
+            }
+            $crate::DType::F16 => {
+                #[allow(dead_code)]
+                type $T = half::f16;
+                $body
+            }
+            $crate::DType::BF16 => {
+                #[allow(dead_code)]
+                type $T = half::bf16;
+                $body
+            }
+            $crate::DType::F32 => {
+                #[allow(dead_code)]
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                #[allow(dead_code)]
+                type $T = f64;
+                $body
+            }
         }
     };
 }
@@ -118,7 +182,10 @@ impl Tensor {
     /// Borrows the typed array or returns a dtype error naming `op`.
     pub fn typed<T: Elem>(&self, op: &str) -> Result<&Arr<T>> {
         T::unwrap(self).ok_or_else(|| {
-            Error::dtype(op, format!("expected a {} tensor, received {}", T::DTYPE, self.dtype()))
+            Error::dtype(
+                op,
+                format!("expected a {} tensor, received {}", T::DTYPE, self.dtype()),
+            )
         })
     }
 
@@ -128,7 +195,11 @@ impl Tensor {
         if n != data.len() {
             return Err(Error::shape(
                 "from_vec",
-                format!("{} values cannot fill shape {}", data.len(), fmt_shape(shape)),
+                format!(
+                    "{} values cannot fill shape {}",
+                    data.len(),
+                    fmt_shape(shape)
+                ),
             ));
         }
         let a = ArrayD::from_shape_vec(IxDyn(shape), data)
