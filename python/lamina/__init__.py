@@ -17,7 +17,17 @@ from lamina._lamina import Tensor
 from lamina import errors
 from lamina import ops
 from lamina import random
+from lamina import tree
+from lamina import backend
+from lamina import config
+from lamina.backend import GradientTape
+from lamina.backend import UnconnectedGradients
+from lamina.backend import Variable
+from lamina.backend import name_scope
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "errors", "ops", "random", "__version__"]
+__all__ = [
+    "GradientTape", "Tensor", "UnconnectedGradients", "Variable", "backend", "config", "errors",
+    "name_scope", "ops", "random", "tree", "__version__",
+]

@@ -2,6 +2,8 @@
 //! list, objects with `__lamina_tensor__` or `__array__`) into an engine Tensor; dtypes, axes, shapes.
 use crate::errors::to_py;
 use crate::tensor::PyTensor;
+use crate::variable::PyVariable;
+use lamina_core::autograd::Tracked;
 use lamina_core::dtype::{default_weak_dtype, result_type_weak, DType, Weak};
 use lamina_core::{Error, Tensor};
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -10,21 +12,13 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-/// A converted operand: a tensor, or a Python scalar whose dtype is decided by the other operand.
+/// A converted operand: a tensor (with its identity, for the tape), or a Python scalar whose dtype
+/// is decided by the other operand.
 pub enum Arg {
     /// A tensor with a fixed ("strong") dtype.
-    Strong(Tensor),
-    /// A Python bool/int/float, already converted to its default dtype.
+    Strong(Tracked),
+    /// A Python bool/int/float (as a 0-d tensor of the widest dtype of its kind).
     Weak(Tensor, Weak),
-}
-
-impl Arg {
-    /// The tensor, with a weak scalar resolved to its default dtype.
-    pub fn into_tensor(self) -> Tensor {
-        match self {
-            Arg::Strong(t) | Arg::Weak(t, _) => t,
-        }
-    }
 }
 
 static NUMPY_ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -77,7 +71,10 @@ fn from_numpy(arr: &Bound<'_, PyUntypedArray>, op: &str, from_list: bool) -> PyR
 /// Converts any tensor-like Python object to an [`Arg`], keeping Python scalars weak.
 pub fn to_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Arg> {
     if let Ok(t) = obj.cast::<PyTensor>() {
-        return Ok(Arg::Strong(t.get().t.clone()));
+        return Ok(Arg::Strong(t.get().tracked()));
+    }
+    if let Ok(v) = obj.cast::<PyVariable>() {
+        return Ok(Arg::Strong(v.get().read(obj)?));
     }
     if obj.is_exact_instance_of::<PyFloat>() {
         let v: f64 = obj.extract()?;
@@ -98,7 +95,7 @@ pub fn to_arg(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Arg> {
         })?;
         return Ok(Arg::Weak(Tensor::scalar(v), Weak::Int));
     }
-    Ok(Arg::Strong(to_tensor_slow(obj, op)?))
+    Ok(Arg::Strong(Tracked::new(to_tensor_slow(obj, op)?)))
 }
 
 fn to_tensor_slow(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
@@ -110,6 +107,9 @@ fn to_tensor_slow(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
         let t = f.call0()?;
         if let Ok(t) = t.cast::<PyTensor>() {
             return Ok(t.get().t.clone());
+        }
+        if let Ok(v) = t.cast::<PyVariable>() {
+            return Ok(v.get().read(&t)?.t);
         }
     }
     if obj.is_instance_of::<PyString>() || obj.is_none() {
@@ -156,31 +156,32 @@ fn to_tensor_slow(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
     from_numpy(arr, op, !is_np_scalar)
 }
 
-/// Converts any tensor-like Python object to a Tensor (Python scalars take their default dtype:
-/// bool, int32, float32).
-pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
+/// Converts any tensor-like Python object to a tracked Tensor (Python scalars take their default
+/// dtype: bool, int32, float32).
+pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tracked> {
     match to_arg(obj, op)? {
         Arg::Strong(t) => Ok(t),
-        Arg::Weak(t, w) => Ok(t.cast(default_weak_dtype(w))),
+        Arg::Weak(t, w) => Ok(Tracked::new(t.cast(default_weak_dtype(w)))),
     }
 }
 
 /// Resolves two operands with Keras' weak-type rules (a Python scalar adopts the tensor's dtype
 /// where it can: `float16_tensor + 1.5 -> float16`, `int32_tensor + 1.5 -> float32`).
-pub fn resolve_pair(a: Arg, b: Arg) -> (Tensor, Tensor) {
+pub fn resolve_pair(a: Arg, b: Arg) -> (Tracked, Tracked) {
+    let t = Tracked::new;
     match (a, b) {
         (Arg::Strong(x), Arg::Strong(y)) => (x, y),
         (Arg::Strong(x), Arg::Weak(y, w)) => {
             let dt = result_type_weak(x.dtype(), w);
-            (x, y.cast(dt))
+            (x, t(y.cast(dt)))
         }
         (Arg::Weak(x, w), Arg::Strong(y)) => {
             let dt = result_type_weak(y.dtype(), w);
-            (x.cast(dt), y)
+            (t(x.cast(dt)), y)
         }
         (Arg::Weak(x, wx), Arg::Weak(y, wy)) => (
-            x.cast(default_weak_dtype(wx)),
-            y.cast(default_weak_dtype(wy)),
+            t(x.cast(default_weak_dtype(wx))),
+            t(y.cast(default_weak_dtype(wy))),
         ),
     }
 }

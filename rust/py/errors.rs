@@ -47,6 +47,9 @@ pub fn to_py(e: Error) -> PyErr {
             Error::Index { .. } => 3,
             _ => 4,
         };
+        if let Error::Runtime(msg) = &e {
+            return PyRuntimeError::new_err(msg.clone());
+        }
         // Value errors are plain ValueErrors (ShapeError only for shapes).
         if let Error::Value { .. } = &e {
             return PyValueError::new_err(e.to_string());

@@ -3,7 +3,7 @@
 use crate::convert::to_tensor;
 use crate::errors::run;
 use crate::tensor::PyTensor;
-use lamina_core::kernels::index::{self, IndexItem};
+use lamina_core::kernels::index::IndexItem;
 use lamina_core::{DType, Tensor};
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
@@ -98,7 +98,7 @@ fn item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
         || obj.hasattr("dtype")?
     {
         let t = to_tensor(obj, "getitem").map_err(|_| invalid(obj))?;
-        return Ok(tensor_item(t));
+        return Ok(tensor_item(t.t));
     }
     // Any other object implementing __index__ (numpy integer scalars are handled above).
     if obj.hasattr("__index__")? {
@@ -108,7 +108,10 @@ fn item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
 }
 
 /// Indexes `t` with a Python key, following numpy's rules (basic keys give views).
-pub fn getitem(t: &lamina_core::Tensor, key: &Bound<'_, PyAny>) -> PyResult<lamina_core::Tensor> {
+pub fn getitem(
+    t: &lamina_core::autograd::Tracked,
+    key: &Bound<'_, PyAny>,
+) -> PyResult<lamina_core::autograd::Tracked> {
     let items: Vec<IndexItem> = if let Ok(tup) = key.cast::<PyTuple>() {
         tup.iter().map(|k| item(&k)).collect::<PyResult<_>>()?
     } else {
@@ -118,5 +121,7 @@ pub fn getitem(t: &lamina_core::Tensor, key: &Bound<'_, PyAny>) -> PyResult<lami
         .iter()
         .any(|i| matches!(i, IndexItem::IntArray(_) | IndexItem::BoolMask(_)));
     let work = if advanced { t.size() } else { 0 };
-    run(key.py(), work, || index::getitem(t, &items))
+    run(key.py(), work, || {
+        lamina_core::autograd::ops::getitem(t, &items)
+    })
 }

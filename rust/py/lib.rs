@@ -9,11 +9,15 @@ pub mod ops_create;
 pub mod ops_elementwise;
 pub mod ops_reduce;
 pub mod ops_shape;
+pub mod tape;
 pub mod tensor;
+pub mod variable;
 
 #[pymodule]
 fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
+    m.add_class::<variable::PyVariable>()?;
+    m.add_class::<tape::PyTape>()?;
     errors::register(m)?;
     ops_create::register(m)?;
     ops_elementwise::register(m)?;

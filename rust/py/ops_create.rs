@@ -21,7 +21,7 @@ pub fn convert_to_tensor(
     }
     let t = to_tensor(x, "convert_to_tensor")?;
     Ok(PyTensor::from(match dtype_arg(dtype)? {
-        Some(dt) => t.cast(dt),
+        Some(dt) => guard(|| lamina_core::autograd::ops::cast(&t, dt))?,
         None => t,
     }))
 }
@@ -42,7 +42,7 @@ pub fn cast(py: Python<'_>, x: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> P
     let t = to_tensor(x, "cast")?;
     let dt = dtype_arg(Some(dtype))?
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("cast: `dtype` must not be None"))?;
-    run(py, t.size(), || Ok(t.cast(dt))).map(PyTensor::from)
+    run(py, t.size(), || lamina_core::autograd::ops::cast(&t, dt)).map(PyTensor::from)
 }
 
 /// True if `x` is a lamina Tensor.

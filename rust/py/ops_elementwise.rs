@@ -2,8 +2,8 @@
 use crate::convert::{resolve_pair, to_arg, to_tensor};
 use crate::errors::run;
 use crate::tensor::PyTensor;
-use lamina_core::kernels::elementwise::{self, binary, unary, BinaryOp, UnaryOp};
-use lamina_core::kernels::gemm;
+use lamina_core::autograd::{ops as ad, Tracked};
+use lamina_core::kernels::elementwise::{self, BinaryOp, UnaryOp};
 use pyo3::prelude::*;
 
 fn bin(
@@ -14,12 +14,12 @@ fn bin(
 ) -> PyResult<PyTensor> {
     let (a, b) = resolve_pair(to_arg(x1, op.name())?, to_arg(x2, op.name())?);
     let size = a.size().max(b.size());
-    run(py, size, || binary(op, &a, &b)).map(PyTensor::from)
+    run(py, size, || ad::binary(op, &a, &b)).map(PyTensor::from)
 }
 
 fn un(py: Python<'_>, op: UnaryOp, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let t = to_tensor(x, op.name())?;
-    run(py, t.size(), || unary(op, &t)).map(PyTensor::from)
+    run(py, t.size(), || ad::unary(op, &t)).map(PyTensor::from)
 }
 
 macro_rules! binary_fns {
@@ -79,13 +79,13 @@ pub fn round(py: Python<'_>, x: &Bound<'_, PyAny>, decimals: i32) -> PyResult<Py
     let t = to_tensor(x, "round")?;
     run(py, t.size(), || {
         if decimals == 0 || !t.dtype().is_float() {
-            return unary(UnaryOp::Round, &t);
+            return ad::unary(UnaryOp::Round, &t);
         }
         // round(x * 10^d) / 10^d, computed in the tensor's dtype.
-        let scale = lamina_core::Tensor::scalar(10f64.powi(decimals)).cast(t.dtype());
-        let y = binary(BinaryOp::Multiply, &t, &scale)?;
-        let y = unary(UnaryOp::Round, &y)?;
-        binary(BinaryOp::Divide, &y, &scale)
+        let scale = Tracked::new(lamina_core::Tensor::scalar(10f64.powi(decimals)).cast(t.dtype()));
+        let y = ad::mul(&t, &scale)?;
+        let y = ad::unary(UnaryOp::Round, &y)?;
+        ad::div(&y, &scale)
     })
     .map(PyTensor::from)
 }
@@ -97,7 +97,7 @@ pub fn matmul(py: Python<'_>, x1: &Bound<'_, PyAny>, x2: &Bound<'_, PyAny>) -> P
     let work = a
         .size()
         .saturating_mul(b.shape().last().copied().unwrap_or(1));
-    run(py, work, || gemm::matmul(&a, &b)).map(PyTensor::from)
+    run(py, work, || ad::matmul(&a, &b)).map(PyTensor::from)
 }
 
 /// `where(condition, x1, x2)`; with only `condition`, the indices of its non-zero elements.
@@ -113,7 +113,7 @@ pub fn where_(
     match (x1, x2) {
         (Some(a), Some(b)) => {
             let (a, b) = resolve_pair(to_arg(a, "where")?, to_arg(b, "where")?);
-            let r = run(py, c.size().max(a.size()).max(b.size()), || elementwise::where_(&c, &a, &b))?;
+            let r = run(py, c.size().max(a.size()).max(b.size()), || ad::where_(&c, &a, &b))?;
             Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
         }
         (None, None) => {
@@ -147,7 +147,14 @@ pub fn clip(
     let t = to_tensor(x, "clip")?;
     let lo = to_tensor(x_min, "clip")?;
     let hi = to_tensor(x_max, "clip")?;
-    run(py, t.size(), || elementwise::clip(&t, &lo, &hi)).map(PyTensor::from)
+    run(py, t.size(), || ad::clip(&t, &lo, &hi)).map(PyTensor::from)
+}
+
+/// Identity whose result gradient tapes do not differentiate through.
+#[pyfunction]
+pub fn stop_gradient(variable: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    let t = to_tensor(variable, "stop_gradient")?;
+    Ok(PyTensor::from(ad::stop_gradient(&t)))
 }
 
 /// Registers the functions of this file.
@@ -159,5 +166,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(where_, m)?)?;
     m.add_function(wrap_pyfunction!(nonzero, m)?)?;
     m.add_function(wrap_pyfunction!(clip, m)?)?;
+    m.add_function(wrap_pyfunction!(stop_gradient, m)?)?;
     Ok(())
 }

@@ -2,11 +2,12 @@
 use crate::convert::{axes_arg, dtype_arg, to_tensor};
 use crate::errors::run;
 use crate::tensor::PyTensor;
-use lamina_core::kernels::{nn, reduce, sort as sort_k};
+use lamina_core::autograd::{ops as ad, ReduceKind, Tracked};
+use lamina_core::kernels::{reduce, sort as sort_k};
 use lamina_core::{Result, Tensor};
 use pyo3::prelude::*;
 
-type Reduction = fn(&Tensor, Option<&[i64]>, bool) -> Result<Tensor>;
+type Reduction = fn(&Tracked, Option<&[i64]>, bool) -> Result<Tracked>;
 
 fn reduction(
     py: Python<'_>,
@@ -34,13 +35,35 @@ macro_rules! reductions {
     };
 }
 
+fn sum_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    ad::reduce(ReduceKind::Sum, x, a, k)
+}
+fn mean_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    ad::reduce(ReduceKind::Mean, x, a, k)
+}
+fn var_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    ad::reduce(ReduceKind::Var, x, a, k)
+}
+fn std_k(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    ad::reduce(ReduceKind::Std, x, a, k)
+}
+fn logsumexp_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    ad::reduce(ReduceKind::LogSumExp, x, a, k)
+}
+fn any_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    reduce::any(x, a, k).map(Tracked::new)
+}
+fn all_(x: &Tracked, a: Option<&[i64]>, k: bool) -> Result<Tracked> {
+    reduce::all(x, a, k).map(Tracked::new)
+}
+
 reductions! {
-    sum => reduce::sum, "Sum over `axis` (None: all axes); bool and uint8 give int32.";
-    mean => reduce::mean, "Mean over `axis`; ints and bool give float32.";
-    var => reduce::var, "Population variance over `axis`; ints and bool give float32.";
-    any => reduce::any, "Whether any element along `axis` is true.";
-    all => reduce::all, "Whether all elements along `axis` are true.";
-    logsumexp => reduce::logsumexp, "`log(sum(exp(x)))` over `axis`, computed stably.";
+    sum => sum_, "Sum over `axis` (None: all axes); bool and uint8 give int32.";
+    mean => mean_, "Mean over `axis`; ints and bool give float32.";
+    var => var_, "Population variance over `axis`; ints and bool give float32.";
+    any => any_, "Whether any element along `axis` is true.";
+    all => all_, "Whether all elements along `axis` are true.";
+    logsumexp => logsumexp_, "`log(sum(exp(x)))` over `axis`, computed stably.";
 }
 
 /// Population standard deviation over `axis`; ints and bool give float32.
@@ -52,7 +75,7 @@ pub fn std_(
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
 ) -> PyResult<PyTensor> {
-    reduction(py, "std", reduce::std, x, axis, keepdims)
+    reduction(py, "std", std_k, x, axis, keepdims)
 }
 
 /// Product over `axis`; bool and uint8 give int32 unless `dtype` is given.
@@ -65,18 +88,19 @@ pub fn prod(
     keepdims: bool,
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
-    let mut t = to_tensor(x, "prod")?;
+    let t = to_tensor(x, "prod")?;
     let axes = axes_arg(axis)?;
     let dt = dtype_arg(dtype)?;
-    if let Some(d) = dt {
-        t = t.cast(d);
-    }
     run(py, t.size(), || {
-        let r = reduce::prod(&t, axes.as_deref(), keepdims)?;
-        Ok(match dt {
-            Some(d) => r.cast(d),
-            None => r,
-        })
+        let t = match dt {
+            Some(d) => ad::cast(&t, d)?,
+            None => t,
+        };
+        let r = ad::reduce(ReduceKind::Prod, &t, axes.as_deref(), keepdims)?;
+        match dt {
+            Some(d) => ad::cast(&r, d),
+            None => Ok(r),
+        }
     })
     .map(PyTensor::from)
 }
@@ -93,8 +117,12 @@ pub fn max(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "max")?;
     let axes = axes_arg(axis)?;
-    run(py, t.size(), || {
-        reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial)
+    run(py, t.size(), || match initial {
+        // `initial` takes part in the comparison: no gradient flows through it.
+        Some(_) => {
+            reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial).map(Tracked::new)
+        }
+        None => ad::reduce(ReduceKind::Max, &t, axes.as_deref(), keepdims),
     })
     .map(PyTensor::from)
 }
@@ -111,8 +139,12 @@ pub fn min(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "min")?;
     let axes = axes_arg(axis)?;
-    run(py, t.size(), || {
-        reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial)
+    run(py, t.size(), || match initial {
+        // `initial` takes part in the comparison: no gradient flows through it.
+        Some(_) => {
+            reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial).map(Tracked::new)
+        }
+        None => ad::reduce(ReduceKind::Min, &t, axes.as_deref(), keepdims),
     })
     .map(PyTensor::from)
 }
@@ -167,7 +199,7 @@ fn softmax_axes(t: &Tensor, axis: Option<AxisSpec>) -> Vec<i64> {
 pub fn softmax(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<AxisSpec>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "softmax")?;
     let axes = softmax_axes(&t, axis);
-    run(py, t.size(), || nn::softmax_axes(&t, &axes)).map(PyTensor::from)
+    run(py, t.size(), || ad::softmax(&t, &axes)).map(PyTensor::from)
 }
 
 /// Log-softmax along `axis` (an int or a tuple of ints); ints give float32.
@@ -180,7 +212,7 @@ pub fn log_softmax(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "log_softmax")?;
     let axes = softmax_axes(&t, axis);
-    run(py, t.size(), || nn::log_softmax_axes(&t, &axes)).map(PyTensor::from)
+    run(py, t.size(), || ad::log_softmax(&t, &axes)).map(PyTensor::from)
 }
 
 /// Sorts along `axis` (None: the flattened tensor), NaN last.
@@ -188,7 +220,7 @@ pub fn log_softmax(
 #[pyo3(signature = (x, axis=Some(-1)), text_signature = "(x, axis=-1)")]
 pub fn sort(py: Python<'_>, x: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "sort")?;
-    run(py, t.size(), || sort_k::sort(&t, axis)).map(PyTensor::from)
+    run(py, t.size(), || ad::sort(&t, axis)).map(PyTensor::from)
 }
 
 /// Indices (int32) that sort along `axis` (None: the flattened tensor); stable.
@@ -209,7 +241,7 @@ pub fn top_k(
     sorted: bool,
 ) -> PyResult<(PyTensor, PyTensor)> {
     let t = to_tensor(x, "top_k")?;
-    let (v, i) = run(py, t.size(), || sort_k::top_k(&t, k, sorted))?;
+    let (v, i) = run(py, t.size(), || ad::top_k(&t, k, sorted))?;
     Ok((PyTensor::from(v), PyTensor::from(i)))
 }
 
@@ -224,7 +256,7 @@ pub fn cumsum(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumsum")?;
     let dt = dtype_arg(dtype)?;
-    run(py, t.size(), || sort_k::cumsum(&t, axis, dt)).map(PyTensor::from)
+    run(py, t.size(), || ad::cumsum(&t, axis, dt)).map(PyTensor::from)
 }
 
 /// Cumulative product along `axis` (None: of the flattened tensor); bool gives int32.
@@ -238,7 +270,7 @@ pub fn cumprod(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "cumprod")?;
     let dt = dtype_arg(dtype)?;
-    run(py, t.size(), || sort_k::cumprod(&t, axis, dt)).map(PyTensor::from)
+    run(py, t.size(), || ad::cumprod(&t, axis, dt)).map(PyTensor::from)
 }
 
 /// Registers the functions of this file.

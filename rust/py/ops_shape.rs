@@ -2,12 +2,13 @@
 use crate::convert::{axes_arg, dtype_arg, shape_arg, to_tensor};
 use crate::errors::{guard, run};
 use crate::tensor::PyTensor;
+use lamina_core::autograd::{ops as ad, Tracked};
 use lamina_core::kernels::{index, shape};
-use lamina_core::{DType, Tensor};
+use lamina_core::DType;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-fn tensors(xs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
+fn tensors(xs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tracked>> {
     let items: Vec<Bound<'_, PyAny>> = xs
         .try_iter()
         .map_err(|_| {
@@ -36,7 +37,7 @@ pub fn reshape(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "reshape")?;
     let s = shape_arg(newshape, "reshape")?;
-    run(py, t.size(), || shape::reshape(&t, &s)).map(PyTensor::from)
+    run(py, t.size(), || ad::reshape(&t, &s)).map(PyTensor::from)
 }
 
 /// `transpose(x, axes=None)`: reverses or permutes the axes (a view).
@@ -45,7 +46,7 @@ pub fn reshape(
 pub fn transpose(x: &Bound<'_, PyAny>, axes: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "transpose")?;
     let a = axes_arg(axes)?;
-    guard(|| shape::transpose(&t, a.as_deref())).map(PyTensor::from)
+    guard(|| ad::transpose(&t, a.as_deref())).map(PyTensor::from)
 }
 
 /// `expand_dims(x, axis)`: inserts unit axes (an int or a tuple of positions).
@@ -54,7 +55,7 @@ pub fn expand_dims(x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>) -> PyResult<Py
     let t = to_tensor(x, "expand_dims")?;
     let a = axes_arg(Some(axis))?
         .ok_or_else(|| PyValueError::new_err("expand_dims: `axis` must not be None"))?;
-    guard(|| shape::expand_dims(&t, &a)).map(PyTensor::from)
+    guard(|| ad::expand_dims(&t, &a)).map(PyTensor::from)
 }
 
 /// `squeeze(x, axis=None)`: removes unit axes.
@@ -63,7 +64,7 @@ pub fn expand_dims(x: &Bound<'_, PyAny>, axis: &Bound<'_, PyAny>) -> PyResult<Py
 pub fn squeeze(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "squeeze")?;
     let a = axes_arg(axis)?;
-    guard(|| shape::squeeze(&t, a.as_deref())).map(PyTensor::from)
+    guard(|| ad::squeeze(&t, a.as_deref())).map(PyTensor::from)
 }
 
 /// `concatenate(xs, axis=0)`: joins tensors along an existing axis.
@@ -72,7 +73,7 @@ pub fn squeeze(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResul
 pub fn concatenate(py: Python<'_>, xs: &Bound<'_, PyAny>, axis: Option<i64>) -> PyResult<PyTensor> {
     let ts = tensors(xs, "concatenate")?;
     let n = ts.iter().map(|t| t.size()).sum();
-    run(py, n, || shape::concatenate(&ts, axis)).map(PyTensor::from)
+    run(py, n, || ad::concatenate(&ts, axis)).map(PyTensor::from)
 }
 
 /// `stack(x, axis=0)`: joins tensors of equal shape along a new axis.
@@ -81,7 +82,7 @@ pub fn concatenate(py: Python<'_>, xs: &Bound<'_, PyAny>, axis: Option<i64>) -> 
 pub fn stack(py: Python<'_>, x: &Bound<'_, PyAny>, axis: i64) -> PyResult<PyTensor> {
     let ts = tensors(x, "stack")?;
     let n = ts.iter().map(|t| t.size()).sum();
-    run(py, n, || shape::stack(&ts, axis)).map(PyTensor::from)
+    run(py, n, || ad::stack(&ts, axis)).map(PyTensor::from)
 }
 
 /// `split(x, indices_or_sections, axis=0)`: a list of views.
@@ -97,7 +98,7 @@ pub fn split(
         Ok(k) => shape::SplitSpec::Sections(k),
         Err(_) => shape::SplitSpec::Indices(shape_arg(indices_or_sections, "split")?),
     };
-    Ok(guard(|| shape::split(&t, &spec, axis))?
+    Ok(guard(|| ad::split(&t, &spec, axis))?
         .into_iter()
         .map(PyTensor::from)
         .collect())
@@ -115,7 +116,7 @@ pub fn tile(
     let n = t
         .size()
         .saturating_mul(r.iter().map(|&v| v.max(0) as usize).product());
-    run(py, n, || shape::tile(&t, &r)).map(PyTensor::from)
+    run(py, n, || ad::tile(&t, &r)).map(PyTensor::from)
 }
 
 /// `repeat(x, repeats, axis=None)`: repeats elements (one count, or one per element).
@@ -129,7 +130,7 @@ pub fn repeat(
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "repeat")?;
     let r = shape_arg(repeats, "repeat")?;
-    run(py, t.size(), || shape::repeat(&t, &r, axis)).map(PyTensor::from)
+    run(py, t.size(), || ad::repeat(&t, &r, axis)).map(PyTensor::from)
 }
 
 /// `broadcast_to(x, shape)`: `x` broadcast to `shape`.
@@ -142,7 +143,7 @@ pub fn broadcast_to(
     let t = to_tensor(x, "broadcast_to")?;
     let s = shape_arg(shape, "broadcast_to")?;
     let n = s.iter().map(|&v| v.max(0) as usize).product();
-    run(py, n, || shape::broadcast_to(&t, &s)).map(PyTensor::from)
+    run(py, n, || ad::broadcast_to(&t, &s)).map(PyTensor::from)
 }
 
 /// Reads numpy-style `pad_width`: an int, `(pad,)`, `(before, after)`, or one pair per axis.
@@ -193,7 +194,7 @@ pub fn pad(
         }
         _ => None,
     };
-    run(py, t.size(), || shape::pad(&t, &w, m, c)).map(PyTensor::from)
+    run(py, t.size(), || ad::pad(&t, &w, m, c)).map(PyTensor::from)
 }
 
 /// `flip(x, axis=None)`: reverses the order of elements (a view).
@@ -202,7 +203,7 @@ pub fn pad(
 pub fn flip(x: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "flip")?;
     let a = axes_arg(axis)?;
-    guard(|| shape::flip(&t, a.as_deref())).map(PyTensor::from)
+    guard(|| ad::flip(&t, a.as_deref())).map(PyTensor::from)
 }
 
 /// `moveaxis(x, source, destination)`: moves axes to new positions (a view).
@@ -215,21 +216,21 @@ pub fn moveaxis(
     let t = to_tensor(x, "moveaxis")?;
     let s = axes_arg(Some(source))?.unwrap_or_default();
     let d = axes_arg(Some(destination))?.unwrap_or_default();
-    guard(|| shape::moveaxis(&t, &s, &d)).map(PyTensor::from)
+    guard(|| ad::moveaxis(&t, &s, &d)).map(PyTensor::from)
 }
 
 /// `swapaxes(x, axis1, axis2)`: exchanges two axes (a view).
 #[pyfunction]
 pub fn swapaxes(x: &Bound<'_, PyAny>, axis1: i64, axis2: i64) -> PyResult<PyTensor> {
     let t = to_tensor(x, "swapaxes")?;
-    guard(|| shape::swapaxes(&t, axis1, axis2)).map(PyTensor::from)
+    guard(|| ad::swapaxes(&t, axis1, axis2)).map(PyTensor::from)
 }
 
 /// `ravel(x)`: a 1-D tensor of the elements in row-major order.
 #[pyfunction]
 pub fn ravel(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let t = to_tensor(x, "ravel")?;
-    run(py, t.size(), || Ok(shape::ravel(&t))).map(PyTensor::from)
+    run(py, t.size(), || ad::ravel(&t)).map(PyTensor::from)
 }
 
 /// `slice(inputs, start_indices, shape)`: the block of `shape` at `start_indices` (a view).
@@ -242,7 +243,7 @@ pub fn slice(
     let t = to_tensor(inputs, "slice")?;
     let s = shape_arg(start_indices, "slice")?;
     let l = shape_arg(shape, "slice")?;
-    guard(|| index::slice(&t, &s, &l)).map(PyTensor::from)
+    guard(|| ad::slice(&t, &s, &l)).map(PyTensor::from)
 }
 
 /// `take(x, indices, axis=None)`: elements at `indices` along `axis` (of the flattened `x` for None).
@@ -257,7 +258,7 @@ pub fn take(
     let t = to_tensor(x, "take")?;
     let i = to_tensor(indices, "take")?;
     let a = one_axis(axis, "axis", "take")?;
-    run(py, t.size().max(i.size()), || index::take(&t, &i, a)).map(PyTensor::from)
+    run(py, t.size().max(i.size()), || ad::take(&t, &i, a)).map(PyTensor::from)
 }
 
 /// `take_along_axis(x, indices, axis=None)`: values of `x` at `indices` along `axis`.
@@ -273,7 +274,7 @@ pub fn take_along_axis(
     let i = to_tensor(indices, "take_along_axis")?;
     let a = one_axis(axis, "axis", "take_along_axis")?;
     run(py, t.size().max(i.size()), || {
-        index::take_along_axis(&t, &i, a)
+        ad::take_along_axis(&t, &i, a)
     })
     .map(PyTensor::from)
 }

@@ -2,10 +2,10 @@
 //! the engine; numpy sees its memory without a copy (read-only) through `__array__`/`numpy()`.
 use crate::convert::{resolve_pair, to_arg};
 use crate::errors::{guard, run};
-use lamina_core::kernels::elementwise::{binary, unary, BinaryOp, UnaryOp};
-use lamina_core::kernels::gemm::matmul;
-use lamina_core::{map_same, DType, Tensor};
-use ndarray::Axis;
+use lamina_core::autograd::{ops as ad, Tracked};
+use lamina_core::kernels::elementwise::{BinaryOp, UnaryOp};
+use lamina_core::kernels::index::IndexItem;
+use lamina_core::{DType, Tensor};
 use numpy::PyArray;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -18,11 +18,29 @@ use pyo3::types::{PyList, PyTuple};
 pub struct PyTensor {
     /// The engine tensor.
     pub t: Tensor,
+    /// Its identity for gradient tapes.
+    pub id: u64,
+}
+
+impl PyTensor {
+    /// The tensor with its identity.
+    pub fn tracked(&self) -> Tracked {
+        Tracked::with_id(self.t.clone(), self.id)
+    }
 }
 
 impl From<Tensor> for PyTensor {
     fn from(t: Tensor) -> Self {
-        PyTensor { t }
+        PyTensor {
+            t,
+            id: lamina_core::autograd::fresh_id(),
+        }
+    }
+}
+
+impl From<Tracked> for PyTensor {
+    fn from(t: Tracked) -> Self {
+        PyTensor { t: t.t, id: t.id }
     }
 }
 
@@ -71,9 +89,10 @@ fn shape_tuple<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyT
     PyTuple::new(py, shape.iter().copied())
 }
 
-/// Applies a binary op to a Tensor and any Python operand; `NotImplemented` for foreign types.
-fn binop(
-    slf: &Bound<'_, PyTensor>,
+/// Applies a binary op to a tensor-like `slf` (Tensor or Variable) and any Python operand;
+/// `NotImplemented` for foreign types.
+pub fn binop(
+    slf: &Bound<'_, PyAny>,
     other: &Bound<'_, PyAny>,
     op: BinaryOp,
     reflected: bool,
@@ -82,21 +101,166 @@ fn binop(
     let Ok(o) = to_arg(other, op.name()) else {
         return Ok(py.NotImplemented());
     };
-    let s = crate::convert::Arg::Strong(slf.get().t.clone());
+    let s = to_arg(slf, op.name())?;
     let (a, b) = if reflected {
         resolve_pair(o, s)
     } else {
         resolve_pair(s, o)
     };
     let size = a.size().max(b.size());
-    let r = run(py, size, || binary(op, &a, &b))?;
+    let r = run(py, size, || ad::binary(op, &a, &b))?;
     Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
 }
 
-fn unop(slf: &Bound<'_, PyTensor>, op: UnaryOp) -> PyResult<PyTensor> {
-    let t = &slf.get().t;
-    run(slf.py(), t.size(), || unary(op, t)).map(PyTensor::from)
+/// `slf @ other` (or `other @ slf`); `NotImplemented` for foreign types.
+pub fn matmul_op(
+    slf: &Bound<'_, PyAny>,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    let Ok(o) = to_arg(other, "matmul") else {
+        return Ok(py.NotImplemented());
+    };
+    let s = to_arg(slf, "matmul")?;
+    let (a, b) = if reflected {
+        resolve_pair(o, s)
+    } else {
+        resolve_pair(s, o)
+    };
+    let work = a
+        .size()
+        .saturating_mul(b.shape().last().copied().unwrap_or(1));
+    let r = run(py, work, || ad::matmul(&a, &b))?;
+    Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
 }
+
+/// Applies a unary op to a tensor-like `slf`.
+pub fn unop(slf: &Bound<'_, PyAny>, op: UnaryOp) -> PyResult<PyTensor> {
+    let t = crate::convert::to_tensor(slf, op.name())?;
+    run(slf.py(), t.size(), || ad::unary(op, &t)).map(PyTensor::from)
+}
+
+/// The Python operators of a tensor-like class (`lamina.Tensor` and `lamina.Variable`), all
+/// dispatching straight to the engine's differentiable ops.
+#[macro_export]
+macro_rules! tensor_operators {
+    ($ty:ty) => {
+        #[pymethods]
+        impl $ty {
+            fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Add, false)
+            }
+            fn __radd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Add, true)
+            }
+            fn __sub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Subtract, false)
+            }
+            fn __rsub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Subtract, true)
+            }
+            fn __mul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Multiply, false)
+            }
+            fn __rmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Multiply, true)
+            }
+            fn __truediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Divide, false)
+            }
+            fn __rtruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Divide, true)
+            }
+            fn __floordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::FloorDivide, false)
+            }
+            fn __rfloordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::FloorDivide, true)
+            }
+            fn __mod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Mod, false)
+            }
+            fn __rmod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Mod, true)
+            }
+            fn __pow__(
+                slf: &Bound<'_, Self>,
+                o: &Bound<'_, PyAny>,
+                _m: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Power, false)
+            }
+            fn __rpow__(
+                slf: &Bound<'_, Self>,
+                o: &Bound<'_, PyAny>,
+                _m: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::Power, true)
+            }
+            fn __and__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalAnd, false)
+            }
+            fn __rand__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalAnd, true)
+            }
+            fn __or__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalOr, false)
+            }
+            fn __ror__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalOr, true)
+            }
+            fn __xor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalXor, false)
+            }
+            fn __rxor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                binop(slf.as_any(), o, BinaryOp::LogicalXor, true)
+            }
+            fn __matmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                matmul_op(slf.as_any(), o, false)
+            }
+            fn __rmatmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                matmul_op(slf.as_any(), o, true)
+            }
+            fn __neg__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+                unop(slf.as_any(), UnaryOp::Negative)
+            }
+            fn __pos__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+                crate::convert::to_tensor(slf.as_any(), "positive").map(PyTensor::from)
+            }
+            fn __abs__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+                unop(slf.as_any(), UnaryOp::Abs)
+            }
+            fn __invert__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
+                let t = crate::convert::to_tensor(slf.as_any(), "invert")?;
+                if t.dtype() != DType::Bool {
+                    return Err(PyTypeError::new_err(format!(
+                        "~ (invert) is supported for bool tensors only. Received: dtype={}",
+                        t.dtype()
+                    )));
+                }
+                unop(slf.as_any(), UnaryOp::LogicalNot)
+            }
+            fn __richcmp__(
+                slf: &Bound<'_, Self>,
+                o: &Bound<'_, PyAny>,
+                op: CompareOp,
+            ) -> PyResult<Py<PyAny>> {
+                let b = match op {
+                    CompareOp::Lt => BinaryOp::Less,
+                    CompareOp::Le => BinaryOp::LessEqual,
+                    CompareOp::Eq => BinaryOp::Equal,
+                    CompareOp::Ne => BinaryOp::NotEqual,
+                    CompareOp::Gt => BinaryOp::Greater,
+                    CompareOp::Ge => BinaryOp::GreaterEqual,
+                };
+                binop(slf.as_any(), o, b, false)
+            }
+        }
+    };
+}
+
+tensor_operators!(PyTensor);
 
 static ARRAY2STRING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -187,14 +351,15 @@ impl PyTensor {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
         let n = t.shape()[0];
+        let x = slf.get().tracked();
         let items: Vec<PyTensor> = (0..n)
-            .map(|i| PyTensor::from(map_same!(t, a, _T => a.clone().index_axis_move(Axis(0), i))))
-            .collect();
+            .map(|i| guard(|| ad::getitem(&x, &[IndexItem::Int(i as i64)])).map(PyTensor::from))
+            .collect::<PyResult<_>>()?;
         PyList::new(py, items)?.try_iter().map(|it| it.into_any())
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        crate::indexing::getitem(&self.t, key).map(PyTensor::from)
+        crate::indexing::getitem(&self.tracked(), key).map(PyTensor::from)
     }
 
     fn __float__(&self) -> PyResult<f64> {
@@ -252,117 +417,6 @@ impl PyTensor {
         Self::__repr__(slf)
     }
 
-    fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Add, false)
-    }
-    fn __radd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Add, true)
-    }
-    fn __sub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Subtract, false)
-    }
-    fn __rsub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Subtract, true)
-    }
-    fn __mul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Multiply, false)
-    }
-    fn __rmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Multiply, true)
-    }
-    fn __truediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Divide, false)
-    }
-    fn __rtruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Divide, true)
-    }
-    fn __floordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::FloorDivide, false)
-    }
-    fn __rfloordiv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::FloorDivide, true)
-    }
-    fn __mod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Mod, false)
-    }
-    fn __rmod__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Mod, true)
-    }
-    fn __pow__(
-        slf: &Bound<'_, Self>,
-        o: &Bound<'_, PyAny>,
-        _m: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Power, false)
-    }
-    fn __rpow__(
-        slf: &Bound<'_, Self>,
-        o: &Bound<'_, PyAny>,
-        _m: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::Power, true)
-    }
-    fn __and__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalAnd, false)
-    }
-    fn __rand__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalAnd, true)
-    }
-    fn __or__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalOr, false)
-    }
-    fn __ror__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalOr, true)
-    }
-    fn __xor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalXor, false)
-    }
-    fn __rxor__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(slf, o, BinaryOp::LogicalXor, true)
-    }
-
-    fn __matmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        matmul_op(slf, o, false)
-    }
-    fn __rmatmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        matmul_op(slf, o, true)
-    }
-
-    fn __neg__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
-        unop(slf, UnaryOp::Negative)
-    }
-    fn __pos__(slf: &Bound<'_, Self>) -> PyTensor {
-        PyTensor::from(slf.get().t.clone())
-    }
-    fn __abs__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
-        unop(slf, UnaryOp::Abs)
-    }
-    fn __invert__(slf: &Bound<'_, Self>) -> PyResult<PyTensor> {
-        if slf.get().t.dtype() != DType::Bool {
-            return Err(PyTypeError::new_err(format!(
-                "~ (invert) is supported for bool tensors only. Received: dtype={}",
-                slf.get().t.dtype()
-            )));
-        }
-        unop(slf, UnaryOp::LogicalNot)
-    }
-
-    fn __richcmp__(
-        slf: &Bound<'_, Self>,
-        o: &Bound<'_, PyAny>,
-        op: CompareOp,
-    ) -> PyResult<Py<PyAny>> {
-        let b = match op {
-            CompareOp::Lt => BinaryOp::Less,
-            CompareOp::Le => BinaryOp::LessEqual,
-            CompareOp::Eq => BinaryOp::Equal,
-            CompareOp::Ne => BinaryOp::NotEqual,
-            CompareOp::Gt => BinaryOp::Greater,
-            CompareOp::Ge => BinaryOp::GreaterEqual,
-        };
-        binop(slf, o, b, false)
-    }
-
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, &'static str))> {
@@ -373,26 +427,4 @@ impl PyTensor {
             (to_numpy(py, &slf.get().t)?, slf.get().t.dtype().name()),
         ))
     }
-}
-
-fn matmul_op(
-    slf: &Bound<'_, PyTensor>,
-    other: &Bound<'_, PyAny>,
-    reflected: bool,
-) -> PyResult<Py<PyAny>> {
-    let py = slf.py();
-    let Ok(o) = to_arg(other, "matmul") else {
-        return Ok(py.NotImplemented());
-    };
-    let s = crate::convert::Arg::Strong(slf.get().t.clone());
-    let (a, b) = if reflected {
-        resolve_pair(o, s)
-    } else {
-        resolve_pair(s, o)
-    };
-    let work = a
-        .size()
-        .saturating_mul(b.shape().last().copied().unwrap_or(1));
-    let r = run(py, work, || matmul(&a, &b))?;
-    Ok(Bound::new(py, PyTensor::from(r))?.into_any().unbind())
 }

@@ -10,6 +10,7 @@ from lamina._lamina import full_like
 from lamina._lamina import identity
 from lamina._lamina import is_tensor
 from lamina._lamina import linspace
+from lamina._lamina import stop_gradient
 from lamina._lamina import ones
 from lamina._lamina import ones_like
 from lamina._lamina import zeros
@@ -38,6 +39,6 @@ def ndim(x):
 
 __all__ = [
     "arange", "cast", "convert_to_numpy", "convert_to_tensor", "dtype", "eye", "full", "full_like",
-    "identity", "is_tensor", "linspace", "ndim", "ones", "ones_like", "shape", "size", "zeros",
+    "identity", "is_tensor", "linspace", "ndim", "ones", "ones_like", "shape", "size", "stop_gradient", "zeros",
     "zeros_like",
 ]

@@ -46,6 +46,9 @@ pub enum Error {
         /// What was wrong, echoing the value.
         msg: String,
     },
+    // ---- Runtime ----
+    /// An operation was used in a state that does not allow it (e.g. a spent gradient tape).
+    Runtime(String),
     // ---- Internal ----
     /// A bug: a panic caught at the boundary, or an invariant that did not hold.
     Internal(String),
@@ -107,6 +110,7 @@ impl fmt::Display for Error {
                 -(*ndim as i64),
                 *ndim as i64 - 1
             ),
+            Error::Runtime(msg) => write!(f, "{msg}"),
             Error::Internal(msg) => write!(f, "internal error in lamina (please report): {msg}"),
         }
     }

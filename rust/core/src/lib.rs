@@ -4,6 +4,7 @@
 //! inputs and returns [`Result`]; nothing here is expected to panic on user input.
 #![warn(missing_docs)]
 
+pub mod autograd;
 pub mod dtype;
 pub mod error;
 pub mod kernels;

@@ -534,3 +534,41 @@ pub fn nonzero(x: &Tensor) -> Result<Vec<Tensor>> {
         })
         .collect()
 }
+
+fn add_assign_arr<T: Copy + std::ops::AddAssign + Send + Sync>(
+    a: &mut crate::tensor::Arr<T>,
+    b: &crate::tensor::Arr<T>,
+) {
+    let n = a.len();
+    // `view_mut` on a shared ArcArray copies first (copy on write), so other holders never see
+    // the update.
+    let mut v = a.view_mut();
+    if crate::parallel::should_parallelize(n) {
+        crate::parallel::install(|| {
+            ndarray::Zip::from(&mut v)
+                .and(b)
+                .par_for_each(|x, &y| *x += y)
+        });
+    } else {
+        ndarray::Zip::from(&mut v).and(b).for_each(|x, &y| *x += y);
+    }
+}
+
+/// `acc += g` in `acc`'s own buffer (copied first if shared) for float32/float64 tensors of the
+/// same shape; hands `acc` back untouched otherwise. Used to accumulate gradients.
+pub fn add_into(acc: Tensor, g: &Tensor) -> std::result::Result<Tensor, Tensor> {
+    if acc.shape() != g.shape() {
+        return Err(acc);
+    }
+    match (acc, g) {
+        (Tensor::F32(mut a), Tensor::F32(b)) => {
+            add_assign_arr(&mut a, b);
+            Ok(Tensor::F32(a))
+        }
+        (Tensor::F64(mut a), Tensor::F64(b)) => {
+            add_assign_arr(&mut a, b);
+            Ok(Tensor::F64(a))
+        }
+        (acc, _) => Err(acc),
+    }
+}

@@ -823,3 +823,88 @@ mod tests {
         assert!(matches!(slice(&m, &[1], &[1]), Err(Error::Value { .. })));
     }
 }
+
+/// An index map: for each element of an op's output, the flat (row-major) position of the input
+/// element it copies, or -1 where it copies nothing (padding). Built by running a gather-like op
+/// on `arange(size).reshape(shape)`; [`gather_flat`] and [`scatter_add_flat`] are the two
+/// directions of such an op, and each is the other's gradient.
+pub fn index_map_source(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::from_vec(shape, (0..n as i64).collect()).expect("size matches shape")
+}
+
+fn map_values(op: &str, map: &Tensor, limit: usize) -> Result<Vec<i64>> {
+    let m = map.typed::<i64>(op)?;
+    let v: Vec<i64> = m.iter().copied().collect();
+    if let Some(bad) = v.iter().find(|&&i| i < -1 || i >= limit as i64) {
+        return Err(Error::index(
+            op,
+            format!("index map entry {bad} is out of range for {limit} elements"),
+        ));
+    }
+    Ok(v)
+}
+
+/// `out[i] = x.flat[map[i]]` (0 where `map[i] == -1`); the result has `map`'s shape.
+pub fn gather_flat(x: &Tensor, map: &Tensor) -> Result<Tensor> {
+    const OP: &str = "gather_flat";
+    let idx = map_values(OP, map, x.size())?;
+    let xs = x.to_standard_layout();
+    Ok(map_same!(&xs, a, T => {
+        let src = a.as_slice().expect("standard layout");
+        let data: Vec<T> = idx
+            .iter()
+            .map(|&i| if i < 0 { T::zero() } else { src[i as usize] })
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(map.shape()), data).expect("map shape").into_shared()
+    }))
+}
+
+/// `out = zeros(shape)`, then `out.flat[map[i]] += g[i]` for every `map[i] >= 0`, in order (so
+/// the sum is the same at any thread count). Float only; float16/bfloat16 accumulate in float32.
+pub fn scatter_add_flat(g: &Tensor, map: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    const OP: &str = "scatter_add_flat";
+    if g.shape() != map.shape() {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "values and index map must have the same shape. Received: {} and {}",
+                fmt_shape(g.shape()),
+                fmt_shape(map.shape())
+            ),
+        ));
+    }
+    let n: usize = shape.iter().product();
+    let idx = map_values(OP, map, n)?;
+    fn scatter<T: Elem + std::ops::AddAssign>(
+        g: &Tensor,
+        idx: &[i64],
+        shape: &[usize],
+        n: usize,
+    ) -> Tensor {
+        let gs = g.to_standard_layout();
+        let src = gs
+            .array::<T>()
+            .expect("dtype checked")
+            .as_slice()
+            .expect("standard layout");
+        let mut out = vec![T::zero(); n];
+        for (&i, &v) in idx.iter().zip(src) {
+            if i >= 0 {
+                out[i as usize] += v;
+            }
+        }
+        Tensor::from_vec(shape, out).expect("size matches shape")
+    }
+    match g.dtype() {
+        DType::F32 => Ok(scatter::<f32>(g, &idx, shape, n)),
+        DType::F64 => Ok(scatter::<f64>(g, &idx, shape, n)),
+        DType::F16 | DType::BF16 => {
+            Ok(scatter::<f32>(&g.cast(DType::F32), &idx, shape, n).cast(g.dtype()))
+        }
+        other => Err(Error::dtype(
+            OP,
+            format!("expected a float tensor. Received: dtype={other}"),
+        )),
+    }
+}

@@ -1,0 +1,85 @@
+"""Unique default names (``dense``, ``dense_1``, ...) and name scopes (``keras.name_scope``)."""
+
+import re
+import threading
+
+_counts = {}
+_counts_lock = threading.Lock()
+_scopes = threading.local()
+
+
+def to_snake_case(name):
+    """``"SimpleDense"`` -> ``"simple_dense"``."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    if s and s[0] == "_":
+        s = "private" + s
+    return s
+
+
+def uniquify(name):
+    """`name` the first time, then ``name_1``, ``name_2``, ... (process-wide)."""
+    with _counts_lock:
+        n = _counts.get(name, 0)
+        _counts[name] = n + 1
+    return name if n == 0 else f"{name}_{n}"
+
+
+def auto_name(prefix):
+    """A unique snake_case name derived from `prefix` (a class name)."""
+    return uniquify(to_snake_case(prefix))
+
+
+def reset_uids():
+    """Forgets the names handed out (Keras' ``clear_session`` does this)."""
+    with _counts_lock:
+        _counts.clear()
+
+
+def _stack():
+    s = getattr(_scopes, "stack", None)
+    if s is None:
+        s = _scopes.stack = []
+    return s
+
+
+def current_path():
+    """The current name scope path, e.g. ``"outer/inner"`` (``""`` outside any scope)."""
+    return "/".join(_stack())
+
+
+class name_scope:
+    """Creates a sub-namespace for variable paths: ``with lamina.name_scope("block"):``."""
+
+    def __init__(self, name, caller=None, deduplicate=True, override_parent=None):
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name!r}"
+            )
+        self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        self._pushed = []
+
+    def __enter__(self):
+        stack = _stack()
+        self._saved = None
+        if self.override_parent is not None:
+            self._saved = list(stack)
+            stack[:] = [p for p in self.override_parent.split("/") if p]
+        if self.deduplicate and stack and stack[-1] == self.name:
+            self._pushed = []
+        else:
+            stack.append(self.name)
+            self._pushed = [self.name]
+        return self
+
+    def __exit__(self, *exc):
+        stack = _stack()
+        if self._pushed:
+            stack.pop()
+        if self._saved is not None:
+            stack[:] = self._saved
+        return False
