@@ -142,27 +142,9 @@ pub fn any_active() -> bool {
     ACTIVE.with(|a| a.get() != 0)
 }
 
-/// The active, recording tapes of this thread that track any of `ids`.
-pub(crate) fn tapes_for(ids: &[u64]) -> Vec<Arc<Tape>> {
-    if !any_active() || ids.is_empty() {
-        return Vec::new();
-    }
-    STACK.with(|s| {
-        s.borrow()
-            .iter()
-            .filter(|t| {
-                t.is_recording() && {
-                    let st = t.lock();
-                    ids.iter().any(|i| st.tracked.contains(i))
-                }
-            })
-            .cloned()
-            .collect()
-    })
-}
-
 /// Records an op on every active tape that tracks one of its float inputs, if any output is a
 /// float. `make` builds the op (with what its backward saves) only when some tape needs it.
+/// One pass over the active tapes, one lock each.
 pub(crate) fn record(
     inputs: &[&Tracked],
     outputs: &[&Tracked],
@@ -171,53 +153,70 @@ pub(crate) fn record(
     if !any_active() || !outputs.iter().any(|o| o.dtype().is_float()) {
         return Ok(());
     }
-    let ids: Vec<u64> = inputs
-        .iter()
-        .filter(|t| t.dtype().is_float())
-        .map(|t| t.id)
-        .collect();
-    let tapes = tapes_for(&ids);
-    if tapes.is_empty() {
-        return Ok(());
-    }
-    let op = make()?;
-    let ins: Vec<Meta> = inputs.iter().map(|t| Meta::of(t)).collect();
-    let outs: Vec<Meta> = outputs.iter().map(|t| Meta::of(t)).collect();
-    let last = tapes.len() - 1;
-    let mut op = Some(op);
-    for (i, tape) in tapes.iter().enumerate() {
-        let node = Node {
-            op: if i == last {
-                op.take().expect("op used once")
-            } else {
-                op.as_ref().expect("op kept").clone()
-            },
-            inputs: ins.clone(),
-            outputs: outs.clone(),
-        };
-        let mut st = tape.lock();
-        for o in &node.outputs {
-            if o.dtype.is_float() {
-                st.tracked.insert(o.id);
+    STACK.with(|s| {
+        let stack = s.borrow();
+        let mut make = Some(make);
+        let mut built: Option<(Op, Vec<Meta>, Vec<Meta>)> = None;
+        // The last matching tape gets the node by move; earlier ones get clones.
+        let mut pending: Option<MutexGuard<'_, TapeState>> = None;
+        for tape in stack.iter() {
+            if !tape.is_recording() {
+                continue;
+            }
+            let st = tape.lock();
+            if !inputs
+                .iter()
+                .any(|t| t.dtype().is_float() && st.tracked.contains(&t.id))
+            {
+                continue;
+            }
+            if built.is_none() {
+                let op = (make.take().expect("built once"))()?;
+                built = Some((
+                    op,
+                    inputs.iter().map(|t| Meta::of(t)).collect(),
+                    outputs.iter().map(|t| Meta::of(t)).collect(),
+                ));
+            }
+            if let Some(mut prev) = pending.replace(st) {
+                let (op, ins, outs) = built.as_ref().expect("built");
+                push_node(&mut prev, op.clone(), ins.clone(), outs.clone());
             }
         }
-        st.nodes.push(node);
+        if let (Some(mut st), Some((op, ins, outs))) = (pending, built) {
+            push_node(&mut st, op, ins, outs);
+        }
+        Ok(())
+    })
+}
+
+fn push_node(st: &mut TapeState, op: Op, inputs: Vec<Meta>, outputs: Vec<Meta>) {
+    for o in &outputs {
+        if o.dtype.is_float() {
+            st.tracked.insert(o.id);
+        }
     }
-    Ok(())
+    st.nodes.push(Node {
+        op,
+        inputs,
+        outputs,
+    });
 }
 
 /// True when recording `inputs` would put a node on some tape (used to pick a composite,
 /// differentiable form of an op only when it matters).
 pub(crate) fn would_record(inputs: &[&Tracked]) -> bool {
-    if !any_active() {
-        return false;
-    }
-    let ids: Vec<u64> = inputs
-        .iter()
-        .filter(|t| t.dtype().is_float())
-        .map(|t| t.id)
-        .collect();
-    !tapes_for(&ids).is_empty()
+    any_active()
+        && STACK.with(|s| {
+            s.borrow().iter().any(|t| {
+                t.is_recording() && {
+                    let st = t.lock();
+                    inputs
+                        .iter()
+                        .any(|x| x.dtype().is_float() && st.tracked.contains(&x.id))
+                }
+            })
+        })
 }
 
 /// A trainable variable (id `id`) was read: tapes that watch accessed variables start tracking it.
