@@ -16,6 +16,7 @@ tensor([[2., 2.],
 from lamina._lamina import Tensor
 from lamina import errors
 from lamina import ops
+from lamina import activations
 from lamina import random
 from lamina import tree
 from lamina import backend
@@ -24,10 +25,26 @@ from lamina.backend import GradientTape
 from lamina.backend import UnconnectedGradients
 from lamina.backend import Variable
 from lamina.backend import name_scope
+from lamina import saving
+from lamina import utils
+from lamina import initializers
+from lamina import regularizers
+from lamina import constraints
+from lamina.initializers import Initializer
+from lamina.regularizers import Regularizer
+from lamina import dtype_policies
+from lamina.dtype_policies import DTypePolicy
+from lamina import layers
+from lamina import metrics
+from lamina import testing
+from lamina.layers import InputSpec
+from lamina.layers import Layer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradientTape", "Tensor", "UnconnectedGradients", "Variable", "backend", "config", "errors",
-    "name_scope", "ops", "random", "tree", "__version__",
+    "DTypePolicy", "GradientTape", "Initializer", "InputSpec", "Layer", "Regularizer", "Tensor",
+    "UnconnectedGradients", "Variable", "activations", "backend", "config", "constraints",
+    "dtype_policies", "errors", "initializers", "layers", "metrics", "name_scope", "ops", "random",
+    "regularizers", "saving", "testing", "tree", "utils", "__version__",
 ]

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod indexing;
 pub mod ops_create;
 pub mod ops_elementwise;
+pub mod ops_linalg;
 pub mod ops_reduce;
 pub mod ops_shape;
 pub mod tape;
@@ -17,10 +18,12 @@ pub mod variable;
 fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<variable::PyVariable>()?;
+    m.add_function(wrap_pyfunction!(variable::_set_autocast, m)?)?;
     m.add_class::<tape::PyTape>()?;
     errors::register(m)?;
     ops_create::register(m)?;
     ops_elementwise::register(m)?;
+    ops_linalg::register(m)?;
     ops_reduce::register(m)?;
     ops_shape::register(m)?;
     Ok(())

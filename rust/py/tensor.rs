@@ -20,6 +20,8 @@ pub struct PyTensor {
     pub t: Tensor,
     /// Its identity for gradient tapes.
     pub id: u64,
+    /// The Keras mask attached by a layer (`_keras_mask`), if any.
+    mask: std::sync::Mutex<Option<Py<PyAny>>>,
 }
 
 impl PyTensor {
@@ -34,13 +36,18 @@ impl From<Tensor> for PyTensor {
         PyTensor {
             t,
             id: lamina_core::autograd::fresh_id(),
+            mask: std::sync::Mutex::new(None),
         }
     }
 }
 
 impl From<Tracked> for PyTensor {
     fn from(t: Tracked) -> Self {
-        PyTensor { t: t.t, id: t.id }
+        PyTensor {
+            t: t.t,
+            id: t.id,
+            mask: std::sync::Mutex::new(None),
+        }
     }
 }
 
@@ -280,6 +287,21 @@ impl PyTensor {
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         shape_tuple(py, self.t.shape())
+    }
+
+    /// The mask a layer attached to this tensor (Keras' `_keras_mask`), or None.
+    #[getter(_keras_mask)]
+    fn get_keras_mask(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.mask
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|m| m.clone_ref(py))
+    }
+
+    #[setter(_keras_mask)]
+    fn set_keras_mask(&self, mask: Option<Py<PyAny>>) {
+        *self.mask.lock().unwrap_or_else(|e| e.into_inner()) = mask;
     }
 
     /// The Keras dtype name, e.g. "float32".

@@ -27,6 +27,7 @@ pub struct PyVariable {
     id: u64,
     value: RwLock<Option<Tensor>>,
     trainable: AtomicBool,
+    autocast: AtomicBool,
 }
 
 impl PyVariable {
@@ -44,10 +45,22 @@ impl PyVariable {
     }
 
     /// The value under the variable's id; tapes watching accessed variables start tracking it.
+    /// Inside an autocast scope a float variable with `autocast` is read as the scope's dtype
+    /// (a recorded cast, so its gradient comes back in the variable's own dtype).
     pub fn read(&self, obj: &Bound<'_, PyAny>) -> PyResult<Tracked> {
         let t = self.current(obj)?;
         autograd::variable_read(self.id, self.trainable.load(Ordering::Relaxed));
-        Ok(Tracked::with_id(t, self.id))
+        let t = Tracked::with_id(t, self.id);
+        match autograd::autocast() {
+            Some(dt)
+                if t.dtype().is_float()
+                    && t.dtype() != dt
+                    && self.autocast.load(Ordering::Relaxed) =>
+            {
+                guard(|| autograd::ops::cast(&t, dt))
+            }
+            _ => Ok(t),
+        }
     }
 
     /// The value under the variable's id, without notifying tapes.
@@ -132,7 +145,19 @@ impl PyVariable {
             id: autograd::fresh_id(),
             value: RwLock::new(None),
             trainable: AtomicBool::new(true),
+            autocast: AtomicBool::new(true),
         }
+    }
+
+    /// Whether the variable is read as the autocast scope's dtype (set once by the constructor).
+    #[setter(_autocast_enabled)]
+    fn set_autocast_enabled(&self, on: bool) {
+        self.autocast.store(on, Ordering::Relaxed);
+    }
+
+    #[getter(_autocast_enabled)]
+    fn get_autocast_enabled(&self) -> bool {
+        self.autocast.load(Ordering::Relaxed)
     }
 
     /// Sets the value without checks (used once, by the constructor).
@@ -301,3 +326,11 @@ impl PyVariable {
 }
 
 crate::tensor_operators!(PyVariable);
+
+/// Sets the dtype float variables (with autocast) are read as on this thread; `None` turns
+/// autocasting off. Returns the previous dtype name (or None).
+#[pyfunction]
+pub fn _set_autocast(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Option<&'static str>> {
+    let dt = crate::convert::dtype_arg(dtype)?;
+    Ok(autograd::set_autocast(dt).map(|d| d.name()))
+}

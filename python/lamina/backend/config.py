@@ -84,3 +84,17 @@ def standardize_dtype(dtype=None):
     if name not in _KNOWN:
         raise ValueError(f"Invalid dtype: {dtype!r}. lamina supports: {', '.join(_KNOWN)}")
     return name
+
+
+def dtype_policy():
+    """The global dtype policy (Keras' ``keras.config.dtype_policy``)."""
+    from lamina.dtype_policies import dtype_policy as _get
+
+    return _get()
+
+
+def set_dtype_policy(policy):
+    """Sets the global dtype policy (Keras' ``keras.config.set_dtype_policy``)."""
+    from lamina.dtype_policies import set_dtype_policy as _set
+
+    _set(policy)

@@ -9,12 +9,14 @@ _scopes = threading.local()
 
 
 def to_snake_case(name):
-    """``"SimpleDense"`` -> ``"simple_dense"``."""
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
-    if s and s[0] == "_":
-        s = "private" + s
-    return s
+    """Keras' snake case: ``"GlorotUniform"`` -> ``"glorot_uniform"``, ``"L1L2"`` -> ``"l1l2"``.
+
+    Non-word characters are dropped; an underscore goes before each capitalised word and
+    between a lowercase letter and the capital after it (digits do not start a new word).
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def uniquify(name):
@@ -46,6 +48,20 @@ def _stack():
 def current_path():
     """The current name scope path, e.g. ``"outer/inner"`` (``""`` outside any scope)."""
     return "/".join(_stack())
+
+
+def push_scope(name):
+    """Enters scope `name` unless it is already the innermost one; returns whether it pushed."""
+    stack = _stack()
+    if stack and stack[-1] == name:
+        return False
+    stack.append(name)
+    return True
+
+
+def pop_scope():
+    """Leaves the innermost scope."""
+    _stack().pop()
 
 
 class name_scope:

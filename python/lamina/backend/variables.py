@@ -80,6 +80,7 @@ class Variable(_VariableBase):
         parent = current_path()
         self._path = f"{parent}/{name}" if parent else name
         self._autocast = bool(autocast)
+        self._autocast_enabled = self._autocast
         self._aggregation = aggregation
         self._synchronization = synchronization
         self._constraint = None

@@ -134,6 +134,19 @@ pub struct Tape {
 thread_local! {
     static STACK: RefCell<Vec<Arc<Tape>>> = const { RefCell::new(Vec::new()) };
     static ACTIVE: Cell<usize> = const { Cell::new(0) };
+    static AUTOCAST: Cell<Option<DType>> = const { Cell::new(None) };
+}
+
+/// Sets the dtype that float variables with `autocast` are read as on this thread (`None`: as
+/// stored); returns the previous setting. Layers set it around `call` under a mixed policy.
+pub fn set_autocast(dtype: Option<DType>) -> Option<DType> {
+    AUTOCAST.with(|a| a.replace(dtype))
+}
+
+/// The current autocast dtype of this thread.
+#[inline]
+pub fn autocast() -> Option<DType> {
+    AUTOCAST.with(|a| a.get())
 }
 
 /// True when a tape is active on this thread (the one check an op pays when none is).

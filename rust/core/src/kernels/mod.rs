@@ -5,6 +5,7 @@ pub mod elementwise;
 pub mod fastmath;
 pub mod gemm;
 pub mod index;
+pub mod linalg;
 pub mod nn;
 pub mod reduce;
 pub mod shape;
