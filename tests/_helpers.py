@@ -27,3 +27,21 @@ def check(got, exp):
     assert g.dtype == exp.dtype, (g.dtype, exp.dtype)
     assert g.shape == exp.shape, (g.shape, exp.shape)
     np.testing.assert_array_equal(g, exp)
+
+
+class SimpleDense(lamina.layers.Layer):
+    """The seeds' SimpleDense (with `**kwargs` and `compute_output_shape`), shared by the layer tests."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)

@@ -4,7 +4,7 @@ input_spec checks, dtype policies and autocasting, get_config/from_config, build
 and gradients through layers.
 
 Tests marked `KERAS3-DIVERGENCE` assert Keras 3's behaviour where the implementation differed
-when they were written (they fail until it is fixed); tests marked `NEEDS-NEW-BUILD` need the
+when they were written; tests marked `NEEDS-NEW-BUILD` need the
 extension with `Tensor._keras_mask` and `_lamina._set_autocast`.
 """
 
@@ -15,6 +15,7 @@ import pytest
 
 import lamina
 from lamina import ops
+from _helpers import SimpleDense
 from lamina.layers import InputSpec
 from lamina.layers import Layer
 
@@ -36,19 +37,6 @@ def names(variables):
 # ------------------------------------------------------------------------------------------------
 # Layers used across the tests
 # ------------------------------------------------------------------------------------------------
-
-
-class SimpleDense(Layer):
-    def __init__(self, units=4, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.kernel) + self.bias
 
 
 class Identity(Layer):

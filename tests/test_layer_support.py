@@ -6,24 +6,9 @@ import pytest
 
 import lamina
 from lamina import ops
+from _helpers import SimpleDense
 from lamina.backend.autocast import AutocastScope
 from lamina.testing import run_layer_test
-
-
-class SimpleDense(lamina.layers.Layer):
-    def __init__(self, units=32, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.kernel) + self.bias
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
 
 
 class Masker(lamina.layers.Layer):
@@ -163,3 +148,53 @@ def test_keras2_backend_helpers():
     K.set_value(v, np.ones((2, 2)))
     np.testing.assert_array_equal(K.get_value(v), np.ones((2, 2)))
     assert K.int_shape(v) == (2, 2) and K.floatx() == "float32"
+
+
+def test_stateless_call_uses_given_values_and_restores_the_layer():
+    class Counter(lamina.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+            self.n = self.add_weight(shape=(), initializer="zeros", trainable=False, name="n")
+
+        def call(self, x):
+            self.n.assign_add(1.0)
+            self.add_loss(ops.sum(self.w))
+            return x * self.w
+
+    layer = Counter()
+    x = np.ones((2, 3), dtype="float32")
+    layer(x)
+    w_before = np.asarray(layer.w.numpy()).copy()
+    out, nt, losses = layer.stateless_call([np.full(3, 2.0, "float32")], [np.float32(10.0)], x,
+                                           return_losses=True)
+    np.testing.assert_allclose(np.asarray(out), np.full((2, 3), 2.0))
+    assert float(nt[0]) == 11.0 and float(losses[0]) == 6.0
+    np.testing.assert_array_equal(layer.w.numpy(), w_before)
+    assert float(layer.n.numpy()) == 1.0
+    with pytest.raises(ValueError, match="trainable_variables"):
+        layer.stateless_call([], [np.float32(0.0)], x)
+    with pytest.raises(ValueError, match="must be built"):
+        Counter().stateless_call([], [], x)
+
+
+def test_compute_output_spec_from_compute_output_shape_and_by_probing():
+    dense = SimpleDense(3)
+    spec = dense.compute_output_spec(lamina.KerasTensor((None, 5)))
+    assert isinstance(spec, lamina.KerasTensor) and spec.shape == (None, 3) and spec.dtype == "float32"
+
+    class NoShape(lamina.layers.Layer):
+        def build(self, input_shape):
+            self.total = self.add_weight(shape=(), initializer="zeros", trainable=False, name="t")
+
+        def call(self, x):
+            self.total.assign_add(1.0)
+            self.add_loss(ops.sum(x))
+            return ops.concatenate([x, x], axis=-1)[:, None, :]
+
+    layer = NoShape()
+    spec = layer.compute_output_spec(lamina.KerasTensor((None, 4), dtype="float32"))
+    assert spec.shape == (None, 1, 8) and spec.dtype == "float32"
+    assert float(layer.total.numpy()) == 0.0 and layer.losses == []
+    assert repr(lamina.KerasTensor((None, 2), name="x")).startswith("<KerasTensor shape=(None, 2)")
+    with pytest.raises(ValueError):
+        lamina.KerasTensor((2,), sparse=True)

@@ -25,6 +25,7 @@ from lamina.backend import GradientTape
 from lamina.backend import UnconnectedGradients
 from lamina.backend import Variable
 from lamina.backend import name_scope
+from lamina.backend.keras_tensor import KerasTensor
 from lamina import saving
 from lamina import utils
 from lamina import initializers
@@ -43,7 +44,7 @@ from lamina.layers import Layer
 __version__ = "0.1.0"
 
 __all__ = [
-    "DTypePolicy", "GradientTape", "Initializer", "InputSpec", "Layer", "Regularizer", "Tensor",
+    "DTypePolicy", "GradientTape", "Initializer", "InputSpec", "KerasTensor", "Layer", "Regularizer", "Tensor",
     "UnconnectedGradients", "Variable", "activations", "backend", "config", "constraints",
     "dtype_policies", "errors", "initializers", "layers", "metrics", "name_scope", "ops", "random",
     "regularizers", "saving", "testing", "tree", "utils", "__version__",

@@ -148,6 +148,17 @@ pub fn unop(slf: &Bound<'_, PyAny>, op: UnaryOp) -> PyResult<PyTensor> {
     run(slf.py(), t.size(), || ad::unary(op, &t)).map(PyTensor::from)
 }
 
+/// `arr.astype(dtype)` when a dtype is given (numpy's `__array__(dtype=...)` protocol).
+pub fn astype<'py>(
+    arr: Bound<'py, PyAny>,
+    dtype: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match dtype {
+        Some(d) if !d.is_none() => arr.call_method1("astype", (d,)),
+        _ => Ok(arr),
+    }
+}
+
 /// The Python operators of a tensor-like class (`lamina.Tensor` and `lamina.Variable`), all
 /// dispatching straight to the engine's differentiable ops.
 #[macro_export]
@@ -155,6 +166,15 @@ macro_rules! tensor_operators {
     ($ty:ty) => {
         #[pymethods]
         impl $ty {
+            #[classattr]
+            fn __array_priority__() -> i32 {
+                1000
+            }
+            /// numpy defers binary operators to this class (so `ndarray + x` is a Tensor).
+            #[classattr]
+            fn __array_ufunc__() -> Option<i32> {
+                None
+            }
             fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                 binop(slf.as_any(), o, BinaryOp::Add, false)
             }
@@ -334,28 +354,12 @@ impl PyTensor {
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let mut arr = if copy == Some(true) {
+        let arr = if copy == Some(true) {
             to_numpy(py, &slf.get().t)?
         } else {
             numpy_view(slf)?
         };
-        if let Some(d) = dtype {
-            if !d.is_none() {
-                arr = arr.call_method1("astype", (d,))?;
-            }
-        }
-        Ok(arr)
-    }
-
-    #[classattr]
-    fn __array_priority__() -> i32 {
-        1000
-    }
-
-    /// numpy defers binary operators to Tensor (so `ndarray + tensor` is a Tensor).
-    #[classattr]
-    fn __array_ufunc__() -> Option<i32> {
-        None
+        astype(arr, dtype)
     }
 
     fn __len__(&self) -> PyResult<usize> {

@@ -270,24 +270,8 @@ impl PyVariable {
         dtype: Option<&Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = copy;
-        let mut arr = Self::numpy(slf)?;
-        if let Some(d) = dtype {
-            if !d.is_none() {
-                arr = arr.call_method1("astype", (d,))?;
-            }
-        }
-        Ok(arr)
-    }
-
-    #[classattr]
-    fn __array_priority__() -> i32 {
-        1000
-    }
-
-    #[classattr]
-    fn __array_ufunc__() -> Option<i32> {
-        None
+        let _ = copy; // always a copy: the variable may change
+        crate::tensor::astype(Self::numpy(slf)?, dtype)
     }
 
     fn __len__(slf: &Bound<'_, Self>) -> PyResult<usize> {

@@ -66,8 +66,9 @@ class _CallSignature:
         self.first_arg = names[0] if names else None
         self.var_kw = any(p.kind == p.VAR_KEYWORD for p in self.params)
         self.var_pos = any(p.kind == p.VAR_POSITIONAL for p in self.params)
+        # As in Keras 3, only a call that names `training` receives it (not one taking **kwargs).
         self.names_training = "training" in sig.parameters
-        self.has_training = self.names_training or self.var_kw
+        self.has_training = self.names_training
         self.has_mask = "mask" in sig.parameters
         t = sig.parameters.get("training")
         self.default_training = (
@@ -983,12 +984,115 @@ class Layer:
         """The output mask (default: the input mask, unchanged)."""
         return previous_mask
 
+    def compute_output_spec(self, *args, **kwargs):
+        """The output(s) as ``lamina.KerasTensor`` (shape and dtype) for inputs given as
+        KerasTensors, tensors or arrays.
+
+        With `compute_output_shape` overridden, it is used. Otherwise the layer is run on zeros
+        twice, with every unknown size set to 2 and then to 3: output sizes that change are
+        unknown (None). The layer is built if needed; its non-trainable variables and losses are
+        restored afterwards.
+        """
+        from lamina.backend.keras_tensor import KerasTensor
+
+        def spec_of(x):
+            return x if isinstance(x, KerasTensor) else KerasTensor(tuple(x.shape), dtype=x.dtype)
+
+        def is_tensorish(x):
+            return isinstance(x, KerasTensor) or hasattr(x, "shape") and hasattr(x, "dtype")
+
+        specs = tree.map_structure(lambda x: spec_of(x) if is_tensorish(x) else x, (args, kwargs))
+        out_dtype = self.compute_dtype
+        if not _is_default_shape_fn(type(self).compute_output_shape):
+            shapes = tree.map_structure(
+                lambda x: x.shape if isinstance(x, KerasTensor) else x, specs[0])
+            out = self.compute_output_shape(*shapes)
+            return _map_shapes(lambda s: KerasTensor(s, dtype=out_dtype), out)
+        from lamina import ops
+
+        def run(fill):
+            def concrete(x):
+                if isinstance(x, KerasTensor):
+                    shape = tuple(fill if d is None else d for d in x.shape)
+                    return ops.zeros(shape, dtype=x.dtype)
+                return x
+
+            a, kw = tree.map_structure(concrete, specs)
+            if not self.built:
+                with self._open_name_scope():
+                    self._maybe_build(a, kw)
+            state = [(v, v.value) for v in self.non_trainable_variables]
+            losses = [(layer, list(layer._losses)) for layer in self._flatten_layers()]
+            try:
+                return self(*a, **kw)
+            finally:
+                for v, value in state:
+                    v.assign(value)
+                for layer, kept in losses:
+                    layer._losses[:] = kept
+
+        first, second = run(2), run(3)
+
+        def merge(x, y):
+            shape = tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
+            return KerasTensor(shape, dtype=x.dtype)
+
+        return tree.map_structure(merge, first, second)
+
     def compute_output_shape(self, *args, **kwargs):
         """The output shape for given input shape(s) (override in subclasses)."""
         raise NotImplementedError(
             f"Layer {self.__class__.__name__} should implement "
             "`def compute_output_shape(self, input_shape)`."
         )
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Calls the layer with the given variable values instead of its own, and returns the
+        outputs with the new non-trainable values, leaving the layer's variables unchanged.
+
+        Args:
+            trainable_variables: Values for `self.trainable_variables`, in order.
+            non_trainable_variables: Values for `self.non_trainable_variables`, in order.
+            *args, **kwargs: The call's arguments.
+            return_losses: Also return the losses added during the call.
+
+        Returns:
+            ``(outputs, non_trainable_variables)``, plus ``losses`` with `return_losses`.
+
+        The values are swapped into the variables for the duration of the call, so gradients
+        taken with a GradientTape flow to the layer's variables, not to the given arrays.
+        """
+        self._check_super_called()
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {self.__class__.__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling it on "
+                "some data."
+            )
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        for given, own, label in ((trainable_variables, trainable, "trainable_variables"),
+                                  (non_trainable_variables, non_trainable, "non_trainable_variables")):
+            if len(given) != len(own):
+                raise ValueError(
+                    f"Argument `{label}` must be a list of tensors corresponding 1:1 to "
+                    f"{self.__class__.__name__}().{label}. Received list with length "
+                    f"{len(given)}, but expected {len(own)} variables."
+                )
+        saved = [v.value for v in trainable + non_trainable]
+        try:
+            for v, value in zip(trainable + non_trainable, list(trainable_variables) + list(non_trainable_variables)):
+                v.assign(value)
+            outputs = self(*args, **kwargs)
+            new_non_trainable = [v.value for v in non_trainable]
+            losses = list(self.losses) if return_losses else None
+        finally:
+            for v, value in zip(trainable + non_trainable, saved):
+                v.assign(value)
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
 
     # ------------------------------------------------------------------------------------------
     # Serialization
@@ -1078,6 +1182,25 @@ class Layer:
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}, built={self.built}>"
+
+
+def _is_default_shape_fn(fn):
+    return fn is Layer.compute_output_shape
+
+
+def _is_shape(x):
+    return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, int) for d in x)
+
+
+def _map_shapes(fn, structure):
+    """Applies `fn` to every shape (a tuple of ints/None) in a nested structure of shapes."""
+    if _is_shape(structure):
+        return fn(tuple(structure))
+    if isinstance(structure, dict):
+        return {k: _map_shapes(fn, v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_shapes(fn, v) for v in structure)
+    return structure
 
 
 def _is_metric(value):

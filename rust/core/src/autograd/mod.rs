@@ -421,8 +421,10 @@ impl Tape {
             r
         } else {
             let nodes = std::mem::take(&mut st.nodes);
+            // Free the record; keep the list of watched variables (tf.GradientTape does).
             *st = TapeState {
                 spent: true,
+                watched_vars: std::mem::take(&mut st.watched_vars),
                 ..TapeState::default()
             };
             drop(st);

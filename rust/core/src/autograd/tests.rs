@@ -168,3 +168,15 @@ fn gradients_are_bitwise_identical_at_1_and_2_threads() {
     crate::parallel::set_num_threads(before);
     assert!(g1.bit_eq(&g2));
 }
+
+#[test]
+fn a_spent_tape_still_lists_its_watched_variables() {
+    let tape = Tape::new(false, true);
+    tape.push().unwrap();
+    let v = t64(&[1], vec![2.0]);
+    super::variable_read(v.id, true);
+    let y = mul(&v, &v).unwrap();
+    tape.pop().unwrap();
+    tape.gradient(&[y], &[v.clone()], &[]).unwrap();
+    assert_eq!(tape.watched_variables(), vec![v.id]);
+}
