@@ -859,7 +859,7 @@ class Layer:
         args = tuple(tree.map_structure(convert, a) if tree.is_nested(a) else convert(a)
                      for a in args)
         if kwargs:
-            kwargs = {k: (v if k in ("training", "mask") else
+            kwargs = {k: (v if k == "training" else
                           tree.map_structure(convert, v) if tree.is_nested(v) else convert(v))
                       for k, v in kwargs.items()}
         return args, kwargs

@@ -5,13 +5,14 @@ expected. Python scalars are "weak": ``ops.add(float16_tensor, 1.5)`` stays floa
 """
 
 from lamina.ops._core import *  # noqa: F401,F403
+from lamina.ops._einsum import *  # noqa: F401,F403
 from lamina.ops._elementwise import *  # noqa: F401,F403
 from lamina.ops._linalg import *  # noqa: F401,F403
 from lamina.ops._nn import *  # noqa: F401,F403
 from lamina.ops._reduce import *  # noqa: F401,F403
 from lamina.ops._shape import *  # noqa: F401,F403
-from lamina.ops import _core, _elementwise, _linalg, _nn, _reduce, _shape
+from lamina.ops import _core, _einsum, _elementwise, _linalg, _nn, _reduce, _shape
 
 __all__ = sorted(
-    set(_core.__all__) | set(_elementwise.__all__) | set(_linalg.__all__) | set(_nn.__all__) | set(_reduce.__all__) | set(_shape.__all__)
+    set(_core.__all__) | set(_einsum.__all__) | set(_elementwise.__all__) | set(_linalg.__all__) | set(_nn.__all__) | set(_reduce.__all__) | set(_shape.__all__)
 )
