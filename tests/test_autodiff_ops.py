@@ -842,3 +842,17 @@ def test_unconnected_source_none_or_zero():
         np.testing.assert_array_equal(np.asarray(gz2), np.zeros(4))
     assert tape.gradient(y, z, unconnected_gradients="none") is None
     assert tape.gradient(y, z, unconnected_gradients=lamina.UnconnectedGradients.NONE) is None
+
+
+def test_max_min_with_initial_are_differentiable():
+    x = ops.convert_to_tensor(np.array([[1.0, 5.0], [2.0, 0.5]]))
+    with lamina.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        hi = ops.max(x, axis=1, initial=3.0)  # [5, 3]: only the first row's 5 beats initial
+        lo = ops.min(x, axis=1, initial=1.5)  # [1, 0.5]
+    np.testing.assert_allclose(np.asarray(hi), [5.0, 3.0])
+    np.testing.assert_allclose(np.asarray(tape.gradient(hi, x)), [[0, 1], [0, 0]])
+    np.testing.assert_allclose(np.asarray(lo), [1.0, 0.5])
+    np.testing.assert_allclose(np.asarray(tape.gradient(lo, x)), [[1, 0], [0, 1]])
+    empty = ops.max(np.zeros((2, 0)), axis=1, initial=-1.0)
+    np.testing.assert_allclose(np.asarray(empty), [-1.0, -1.0])

@@ -224,6 +224,20 @@ pub fn identity(n: usize, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor
     Ok(Tensor::eye(n, n, 0, dt_or(dtype, DType::F32)?).into())
 }
 
+/// Shared body of the `_random_*` bindings: parses the shape and dtype, then draws.
+fn draw(
+    py: Python<'_>,
+    shape: &Bound<'_, PyAny>,
+    dtype: &Bound<'_, PyAny>,
+    default: DType,
+    op: &str,
+    f: impl FnOnce(&[usize], DType) -> lamina_core::Result<Tensor> + Send,
+) -> PyResult<PyTensor> {
+    let dims = dims_arg(shape, op)?;
+    let dt = dt_or(Some(dtype), default)?;
+    run(py, dims.iter().product(), || f(&dims, dt)).map(PyTensor::from)
+}
+
 /// Engine RNG: uniform values in `[minval, maxval)` for `(seed, offset)`.
 #[pyfunction]
 #[pyo3(signature = (shape, minval, maxval, dtype, seed, offset=0))]
@@ -236,12 +250,9 @@ pub fn _random_uniform(
     seed: u64,
     offset: u64,
 ) -> PyResult<PyTensor> {
-    let dims = dims_arg(shape, "uniform")?;
-    let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || {
-        random::uniform(&dims, minval, maxval, dt, seed, offset)
+    draw(py, shape, dtype, DType::F32, "uniform", |d, dt| {
+        random::uniform(d, minval, maxval, dt, seed, offset)
     })
-    .map(PyTensor::from)
 }
 
 /// Engine RNG: normal values.
@@ -256,12 +267,9 @@ pub fn _random_normal(
     seed: u64,
     offset: u64,
 ) -> PyResult<PyTensor> {
-    let dims = dims_arg(shape, "normal")?;
-    let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || {
-        random::normal(&dims, mean, stddev, dt, seed, offset)
+    draw(py, shape, dtype, DType::F32, "normal", |d, dt| {
+        random::normal(d, mean, stddev, dt, seed, offset)
     })
-    .map(PyTensor::from)
 }
 
 /// Engine RNG: normal values redrawn beyond two standard deviations.
@@ -276,12 +284,9 @@ pub fn _random_truncated_normal(
     seed: u64,
     offset: u64,
 ) -> PyResult<PyTensor> {
-    let dims = dims_arg(shape, "truncated_normal")?;
-    let dt = dt_or(Some(dtype), DType::F32)?;
-    run(py, dims.iter().product(), || {
-        random::truncated_normal(&dims, mean, stddev, dt, seed, offset)
+    draw(py, shape, dtype, DType::F32, "truncated_normal", |d, dt| {
+        random::truncated_normal(d, mean, stddev, dt, seed, offset)
     })
-    .map(PyTensor::from)
 }
 
 /// Engine RNG: Bernoulli(p) values.
@@ -295,12 +300,9 @@ pub fn _random_bernoulli(
     seed: u64,
     offset: u64,
 ) -> PyResult<PyTensor> {
-    let dims = dims_arg(shape, "bernoulli")?;
-    let dt = dt_or(Some(dtype), DType::Bool)?;
-    run(py, dims.iter().product(), || {
-        random::bernoulli(&dims, p, dt, seed, offset)
+    draw(py, shape, dtype, DType::Bool, "bernoulli", |d, dt| {
+        random::bernoulli(d, p, dt, seed, offset)
     })
-    .map(PyTensor::from)
 }
 
 /// Engine RNG: integers in `[minval, maxval)`.
@@ -315,12 +317,9 @@ pub fn _random_randint(
     seed: u64,
     offset: u64,
 ) -> PyResult<PyTensor> {
-    let dims = dims_arg(shape, "randint")?;
-    let dt = dt_or(Some(dtype), DType::I32)?;
-    run(py, dims.iter().product(), || {
-        random::randint(&dims, minval, maxval, dt, seed, offset)
+    draw(py, shape, dtype, DType::I32, "randint", |d, dt| {
+        random::randint(d, minval, maxval, dt, seed, offset)
     })
-    .map(PyTensor::from)
 }
 
 /// The number of threads lamina's kernels use.

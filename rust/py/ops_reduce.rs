@@ -3,6 +3,7 @@ use crate::convert::{axes_arg, dtype_arg, to_tensor};
 use crate::errors::run;
 use crate::tensor::PyTensor;
 use lamina_core::autograd::{ops as ad, ReduceKind, Tracked};
+use lamina_core::kernels::elementwise::BinaryOp;
 use lamina_core::kernels::{reduce, sort as sort_k};
 use lamina_core::{Result, Tensor};
 use pyo3::prelude::*;
@@ -105,6 +106,37 @@ pub fn prod(
     .map(PyTensor::from)
 }
 
+/// max/min over `axis`, with an optional `initial` taking part in every reduction. With
+/// elements to reduce, `initial` is combined by a differentiable maximum/minimum (the gradient
+/// flows to `x` where it wins); over empty axes only `initial` remains.
+fn extreme(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    initial: Option<f64>,
+    kind: ReduceKind,
+) -> PyResult<PyTensor> {
+    let t = to_tensor(x, kind.name())?;
+    let axes = axes_arg(axis)?;
+    type WithInitial = fn(&Tensor, Option<&[i64]>, bool, Option<f64>) -> Result<Tensor>;
+    let (with_initial, combine): (WithInitial, BinaryOp) = if kind == ReduceKind::Max {
+        (reduce::max_with_initial, BinaryOp::Maximum)
+    } else {
+        (reduce::min_with_initial, BinaryOp::Minimum)
+    };
+    run(py, t.size(), || match initial {
+        Some(v) if t.size() > 0 => {
+            let r = ad::reduce(kind, &t, axes.as_deref(), keepdims)?;
+            let init = Tracked::new(Tensor::scalar(v).cast(r.dtype()));
+            ad::binary(combine, &r, &init)
+        }
+        Some(_) => with_initial(&t, axes.as_deref(), keepdims, initial).map(Tracked::new),
+        None => ad::reduce(kind, &t, axes.as_deref(), keepdims),
+    })
+    .map(PyTensor::from)
+}
+
 /// Maximum over `axis`; `initial` takes part in every reduction.
 #[pyfunction]
 #[pyo3(signature = (x, axis=None, keepdims=false, initial=None))]
@@ -115,16 +147,7 @@ pub fn max(
     keepdims: bool,
     initial: Option<f64>,
 ) -> PyResult<PyTensor> {
-    let t = to_tensor(x, "max")?;
-    let axes = axes_arg(axis)?;
-    run(py, t.size(), || match initial {
-        // `initial` takes part in the comparison: no gradient flows through it.
-        Some(_) => {
-            reduce::max_with_initial(&t, axes.as_deref(), keepdims, initial).map(Tracked::new)
-        }
-        None => ad::reduce(ReduceKind::Max, &t, axes.as_deref(), keepdims),
-    })
-    .map(PyTensor::from)
+    extreme(py, x, axis, keepdims, initial, ReduceKind::Max)
 }
 
 /// Minimum over `axis`; `initial` takes part in every reduction.
@@ -137,16 +160,7 @@ pub fn min(
     keepdims: bool,
     initial: Option<f64>,
 ) -> PyResult<PyTensor> {
-    let t = to_tensor(x, "min")?;
-    let axes = axes_arg(axis)?;
-    run(py, t.size(), || match initial {
-        // `initial` takes part in the comparison: no gradient flows through it.
-        Some(_) => {
-            reduce::min_with_initial(&t, axes.as_deref(), keepdims, initial).map(Tracked::new)
-        }
-        None => ad::reduce(ReduceKind::Min, &t, axes.as_deref(), keepdims),
-    })
-    .map(PyTensor::from)
+    extreme(py, x, axis, keepdims, initial, ReduceKind::Min)
 }
 
 /// Index (int32) of the maximum along `axis` (None: of the flattened tensor).

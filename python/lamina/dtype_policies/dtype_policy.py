@@ -1,5 +1,7 @@
 """``lamina.DTypePolicy``: the dtypes a layer computes in and stores its variables in."""
 
+from lamina import ops
+from lamina._lamina import Tensor
 from lamina.backend import config
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -75,9 +77,6 @@ class DTypePolicy:
     def convert_input(self, x, autocast, dtype):
         """Converts a layer input: tensors and arrays become Tensors, floats cast to `dtype`
         when `autocast` is on."""
-        from lamina import ops
-        from lamina._lamina import Tensor
-
         if isinstance(x, Tensor):
             if autocast and x.dtype != dtype and x.dtype in _FLOATS:
                 return ops.cast(x, dtype)

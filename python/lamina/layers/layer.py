@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from lamina import ops
 from lamina import tree
 from lamina._lamina import Tensor
 from lamina.backend import config as backend_config
@@ -26,11 +27,6 @@ _local = threading.local()
 _AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 
-
-def _cast(x, dtype):
-    from lamina import ops
-
-    return ops.cast(x, dtype)
 # Attributes the Layer itself manages: never wrapped or tracked.
 _INTERNAL_ATTRS = frozenset((
     "_lamina_super_called", "_auto_config", "_call_sig", "_build_shapes_dict", "_inbound_nodes",
@@ -704,8 +700,6 @@ class Layer:
                 self._loss_fns.append(x)
                 continue
             if not isinstance(x, (Tensor, Variable)):
-                from lamina import ops
-
                 try:
                     x = ops.convert_to_tensor(x)
                 except (TypeError, ValueError):
@@ -874,7 +868,7 @@ class Layer:
         if len(args) == 1 and not kwargs and type(args[0]) is Tensor:
             first = args[0]
             if self.autocast and first.dtype != self.input_dtype and first.dtype in _FLOATS:
-                first = _cast(first, self.input_dtype)
+                first = ops.cast(first, self.input_dtype)
                 args = (first,)
             single = True
         else:
@@ -958,8 +952,6 @@ class Layer:
         return outputs
 
     def _add_activity_loss(self, outputs):
-        from lamina import ops
-
         for out in tree.flatten(outputs):
             if isinstance(out, Tensor):
                 loss = self._activity_regularizer(out)
@@ -1008,8 +1000,6 @@ class Layer:
                 lambda x: x.shape if isinstance(x, KerasTensor) else x, specs[0])
             out = self.compute_output_shape(*shapes)
             return _map_shapes(lambda s: KerasTensor(s, dtype=out_dtype), out)
-        from lamina import ops
-
         def run(fill):
             def concrete(x):
                 if isinstance(x, KerasTensor):
