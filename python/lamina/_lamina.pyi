@@ -147,6 +147,20 @@ def _set_autocast(dtype: DTypeLike) -> Optional[str]:
     """Sets the dtype float variables (with autocast) are read as on this thread; `None` turns
     autocasting off. Returns the previous dtype name (or None)."""
     ...
+def _dense(x: TensorLike, kernel: TensorLike, bias: Optional[TensorLike] = None, activation: str = "linear") -> Tensor:
+    """`activation(x @ kernel + bias)` as one kernel and one recorded op ("linear" or "relu")."""
+    ...
+def _layer_norm(x: TensorLike, gamma: Optional[TensorLike] = None, beta: Optional[TensorLike] = None, epsilon: float = 1e-3) -> Tensor:
+    """Layer normalization over the last axis as one kernel forward and one backward."""
+    ...
+def _batch_norm(x: TensorLike, gamma: Optional[TensorLike] = None, beta: Optional[TensorLike] = None, epsilon: float = 1e-3) -> Tuple[Tensor, Tensor, Tensor]:
+    """Batch normalization (training) over every axis but the last: `(y, mean, variance)`."""
+    ...
+def _optimizer_update(kind: str, variables: Sequence[_VariableBase], gradients: Sequence[TensorLike], slots: Sequence[Sequence[_VariableBase]], hyper: Sequence[float], weight_decays: Optional[Sequence[float]] = None) -> None:
+    """Applies one optimizer step ("sgd", "adam", "adamax", "nadam", "rmsprop", "adagrad",
+    "adadelta", "lion", "ftrl") to `variables` and their `slots` in place; `hyper` holds the
+    rule's scalars, learning rate first; `weight_decays[i]` is variable i's decoupled weight decay."""
+    ...
 def _testing_panic() -> None:
     """Test hook: panics inside the engine boundary, to check that no panic reaches Python."""
     ...

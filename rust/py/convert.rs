@@ -165,6 +165,29 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tracked> {
     }
 }
 
+/// Like [`to_tensor`], for a conversion to an explicit `dtype`: Python scalars and lists of
+/// numbers are cast from their full-precision values (so `0.3` converted to float64 is exactly
+/// 0.3, not 0.3 rounded through the float32 default). Tensors are returned as they are (the caller
+/// casts them).
+pub fn to_tensor_as(obj: &Bound<'_, PyAny>, dtype: Option<DType>, op: &str) -> PyResult<Tracked> {
+    let Some(dt) = dtype else {
+        return to_tensor(obj, op);
+    };
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        if let Ok(arr) = np_asarray(obj.py())?.call1((obj,)) {
+            if let Ok(a) = arr.cast::<PyUntypedArray>() {
+                if let Ok(t) = from_numpy(a, op, false) {
+                    return Ok(Tracked::new(t.cast(dt)));
+                }
+            }
+        }
+    }
+    Ok(match to_arg(obj, op)? {
+        Arg::Weak(t, _) => Tracked::new(t.cast(dt)),
+        Arg::Strong(t) => t,
+    })
+}
+
 /// Resolves two operands with Keras' weak-type rules (a Python scalar adopts the tensor's dtype
 /// where it can: `float16_tensor + 1.5 -> float16`, `int32_tensor + 1.5 -> float32`).
 pub fn resolve_pair(a: Arg, b: Arg) -> (Tracked, Tracked) {

@@ -10,6 +10,7 @@ pub mod ops_elementwise;
 pub mod ops_linalg;
 pub mod ops_reduce;
 pub mod ops_shape;
+pub mod optim;
 pub mod tape;
 pub mod tensor;
 pub mod variable;
@@ -20,6 +21,7 @@ fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<variable::PyVariable>()?;
     m.add_function(wrap_pyfunction!(variable::_set_autocast, m)?)?;
     m.add_class::<tape::PyTape>()?;
+    m.add_function(wrap_pyfunction!(optim::_optimizer_update, m)?)?;
     errors::register(m)?;
     ops_create::register(m)?;
     ops_elementwise::register(m)?;

@@ -1,5 +1,5 @@
 //! Bindings of conversion, creation and random ops, and engine settings.
-use crate::convert::{dims_arg, dtype_arg, to_tensor};
+use crate::convert::{dims_arg, dtype_arg, to_tensor, to_tensor_as};
 use crate::errors::{guard, run};
 use crate::tensor::{to_numpy, PyTensor};
 use lamina_core::{random, DType, Tensor};
@@ -19,8 +19,9 @@ pub fn convert_to_tensor(
             "convert_to_tensor: lamina has no sparse or ragged tensors. Received: sparse={sparse:?}, ragged={ragged:?}"
         )));
     }
-    let t = to_tensor(x, "convert_to_tensor")?;
-    Ok(PyTensor::from(match dtype_arg(dtype)? {
+    let dt = dtype_arg(dtype)?;
+    let t = to_tensor_as(x, dt, "convert_to_tensor")?;
+    Ok(PyTensor::from(match dt {
         Some(dt) => guard(|| lamina_core::autograd::ops::cast(&t, dt))?,
         None => t,
     }))
@@ -78,8 +79,8 @@ pub fn full(
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
     let dims = dims_arg(shape, "full")?;
-    let v = to_tensor(fill_value, "full")?;
     let dt = dt_or(dtype, DType::F32)?;
+    let v = to_tensor_as(fill_value, Some(dt), "full")?;
     if v.size() == 1 {
         return Ok(Tensor::full(&dims, guard(|| v.item_f64())?, dt).into());
     }
@@ -119,8 +120,9 @@ pub fn full_like(
     dtype: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
     let t = to_tensor(x, "full_like")?;
-    let v = to_tensor(fill_value, "full_like")?;
-    Ok(Tensor::full(t.shape(), guard(|| v.item_f64())?, dt_or(dtype, t.dtype())?).into())
+    let dt = dt_or(dtype, t.dtype())?;
+    let v = to_tensor_as(fill_value, Some(dt), "full_like")?;
+    Ok(Tensor::full(t.shape(), guard(|| v.item_f64())?, dt).into())
 }
 
 fn is_float_value(x: &Bound<'_, PyAny>) -> bool {

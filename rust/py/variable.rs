@@ -31,7 +31,7 @@ pub struct PyVariable {
 }
 
 impl PyVariable {
-    fn current(&self, obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    pub(crate) fn current(&self, obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         self.value
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -73,11 +73,11 @@ impl PyVariable {
         self.id
     }
 
-    fn store(&self, t: Tensor) {
+    pub(crate) fn store(&self, t: Tensor) {
         *self.value.write().unwrap_or_else(|e| e.into_inner()) = Some(t);
     }
 
-    fn take(&self) -> Option<Tensor> {
+    pub(crate) fn take(&self) -> Option<Tensor> {
         self.value.write().unwrap_or_else(|e| e.into_inner()).take()
     }
 
@@ -121,7 +121,11 @@ impl PyVariable {
                 ));
             };
             let new = run(slf.py(), d.size(), || {
-                Ok(elementwise::add_into(old, &d).unwrap_or_else(|t| t))
+                match elementwise::add_into(old, &d) {
+                    Ok(t) => Ok(t),
+                    // Not a float32/float64 buffer: an out-of-place add.
+                    Err(old) => elementwise::binary(BinaryOp::Add, &old, &d),
+                }
             });
             return match new {
                 Ok(t) => {

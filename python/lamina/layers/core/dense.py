@@ -1,10 +1,12 @@
 """``lamina.layers.Dense`` (Keras 3's ``keras.layers.Dense``)."""
 
+from lamina import _lamina
 from lamina import activations
 from lamina import constraints
 from lamina import initializers
 from lamina import ops
 from lamina import regularizers
+from lamina.layers import _unsupported
 from lamina.layers.core import _lora
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
@@ -36,6 +38,9 @@ class Dense(Layer):
             LoRA can also be enabled on a built layer with `enable_lora(rank)`.
         lora_alpha: Optional scale of the LoRA delta (``lora_alpha / lora_rank``).
             Defaults to `lora_rank`.
+        quantization_config: Accepted for Keras 3 compatibility: only `None` (no quantization,
+            the default). lamina has no quantized layers, so any other value raises a
+            `ValueError`.
 
     Input shape:
         N-D tensor with shape ``(batch_size, ..., input_dim)``.
@@ -53,13 +58,15 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, lora_alpha=None, **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 "Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units}"
             )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        _unsupported.check_quantization_config(self, quantization_config)
+        self.quantization_config = quantization_config
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -101,11 +108,14 @@ class Dense(Layer):
         return _lora.effective_weight(self, "kernel", cast=True)
 
     def call(self, inputs, training=None):
-        x = ops.matmul(inputs, self.kernel)
-        if self.bias is not None:
-            x = ops.add(x, self.bias)
-        if self.activation is not None:
-            x = self.activation(x)
+        # One engine kernel computes matmul, bias and a linear/relu activation together (one
+        # output buffer, one recorded op); other activations are applied after it.
+        activation = self.activation
+        if activation is activations.relu:
+            return _lamina._dense(inputs, self.kernel, self.bias, "relu")
+        x = _lamina._dense(inputs, self.kernel, self.bias, "linear")
+        if activation is not None and activation is not activations.linear:
+            x = activation(x)
         return x
 
     def compute_output_shape(self, input_shape):
@@ -140,5 +150,15 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": self.quantization_config,
         }
         return {**base_config, **_lora.add_lora_config(self, config)}
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates the layer from its config (Keras 3's included); refuses, with a ValueError
+        naming the layer, a `quantization_config` or a quantized dtype policy."""
+        _unsupported.check_config(
+            cls, config, {"quantization_config": _unsupported.NO_QUANTIZATION}
+        )
+        return super().from_config(config)

@@ -1,10 +1,12 @@
 """``BatchNormalization`` (Keras 3's ``keras.layers.BatchNormalization``)."""
 
+from lamina import _lamina
 from lamina import constraints
 from lamina import initializers
 from lamina import ops
 from lamina import regularizers
 from lamina.backend import config as backend_config
+from lamina.layers import _unsupported
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import set_beta_gamma_arguments
@@ -56,6 +58,13 @@ class BatchNormalization(Layer):
         gamma_regularizer: Optional regularizer for the gamma weight.
         beta_constraint: Optional constraint for the beta weight.
         gamma_constraint: Optional constraint for the gamma weight.
+        renorm: Whether to use Batch Renormalization, which lamina does not implement: only
+            `False` (the default) is accepted; `True` raises a `ValueError`.
+        renorm_clipping: Keras 3's clipping of the renormalization corrections (a dict with
+            keys among ``"rmax"``, ``"rmin"``, ``"dmax"``). Only used with `renorm=True`, so it
+            has no effect; it is kept for the config.
+        renorm_momentum: Keras 3's momentum of the renormalization statistics. Only used with
+            `renorm=True`, so it has no effect; it is kept for the config. Defaults to `0.99`.
         synchronized: Only meaningful for multi-device training, which lamina does not have:
             `True` is rejected as Keras rejects it outside the TensorFlow backend.
         **kwargs: Base layer keyword arguments (e.g. `name` and `dtype`).
@@ -71,14 +80,20 @@ class BatchNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, **kwargs):
+                 gamma_constraint=None, renorm=False, renorm_clipping=None,
+                 renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = int(axis)
-        if synchronized:
-            raise ValueError(
-                "Argument synchronized=True is only supported with the TensorFlow backend."
-            )
+        for option, value in (("synchronized", synchronized), ("renorm", renorm)):
+            ok, reason = _SUPPORTED[option](value)
+            if not ok:
+                raise _unsupported.unsupported_option(
+                    "BatchNormalization", self.name, option, value, reason
+                )
         self.synchronized = synchronized
+        self.renorm = renorm
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = center
@@ -127,9 +142,6 @@ class BatchNormalization(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def _as_broadcast(self, v, dtype):
-        return ops.reshape(ops.cast(v, dtype), self._broadcast_shape)
-
     def call(self, inputs, training=None, mask=None):
         if mask is not None:
             mask = ops.convert_to_tensor(mask)
@@ -143,26 +155,40 @@ class BatchNormalization(Layer):
             # Float16 statistics overflow easily: BN computes in float32 (as Keras does).
             inputs = ops.cast(inputs, "float32")
         dtype = inputs.dtype
+        gamma = ops.cast(self.gamma, dtype) if self.scale else None
+        beta = ops.cast(self.beta, dtype) if self.center else None
         if training and self.trainable:
+            if mask is None and self.axis % inputs.ndim == inputs.ndim - 1:
+                # Features on the last axis: statistics, normalization and (under a tape) the
+                # backward are each one engine kernel.
+                outputs, mean, variance = _lamina._batch_norm(inputs, gamma, beta, self.epsilon)
+                self._update_moving_statistics(mean, variance, dtype)
+                return outputs if dtype == input_dtype else ops.cast(outputs, input_dtype)
             mean, variance = self._moments(inputs, mask)
-            moving_mean = ops.cast(self.moving_mean, dtype)
-            moving_variance = ops.cast(self.moving_variance, dtype)
-            new_mean = moving_mean * self.momentum + ops.stop_gradient(mean) * (1.0 - self.momentum)
-            new_var = (moving_variance * self.momentum
-                       + ops.stop_gradient(variance) * (1.0 - self.momentum))
-            self.moving_mean.assign(ops.cast(new_mean, self.moving_mean.dtype))
-            self.moving_variance.assign(ops.cast(new_var, self.moving_variance.dtype))
+            self._update_moving_statistics(mean, variance, dtype)
         else:
             mean = ops.cast(self.moving_mean, dtype)
             variance = ops.cast(self.moving_variance, dtype)
         mean = ops.reshape(mean, self._broadcast_shape)
         variance = ops.reshape(variance, self._broadcast_shape)
-        gamma = self._as_broadcast(self.gamma, dtype) if self.scale else None
-        beta = self._as_broadcast(self.beta, dtype) if self.center else None
+        if gamma is not None:
+            gamma = ops.reshape(gamma, self._broadcast_shape)
+        if beta is not None:
+            beta = ops.reshape(beta, self._broadcast_shape)
         outputs = _normalize(inputs, mean, variance, beta, gamma, self.epsilon)
         if input_dtype in ("float16", "bfloat16"):
             outputs = ops.cast(outputs, input_dtype)
         return outputs
+
+    def _update_moving_statistics(self, mean, variance, dtype):
+        """moving = moving * momentum + batch statistic * (1 - momentum)."""
+        moving_mean = ops.cast(self.moving_mean, dtype)
+        moving_variance = ops.cast(self.moving_variance, dtype)
+        new_mean = moving_mean * self.momentum + ops.stop_gradient(mean) * (1.0 - self.momentum)
+        new_var = (moving_variance * self.momentum
+                   + ops.stop_gradient(variance) * (1.0 - self.momentum))
+        self.moving_mean.assign(ops.cast(new_mean, self.moving_mean.dtype))
+        self.moving_variance.assign(ops.cast(new_var, self.moving_variance.dtype))
 
     def _moments(self, inputs, mask):
         axes = tuple(self._reduction_axes)
@@ -196,5 +222,26 @@ class BatchNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": self.synchronized,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
         })
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates the layer from its config (Keras 3's included); refuses, with a ValueError
+        naming the layer, `renorm=True` and `synchronized=True`."""
+        _unsupported.check_config(cls, config, _SUPPORTED)
+        return super().from_config(config)
+
+
+# The Keras 3 options lamina honours only at their no-op value: (value is honoured, reason).
+_SUPPORTED = {
+    "synchronized": lambda value: (
+        not value,
+        "synchronized=True is only supported with the TensorFlow backend; lamina trains on one "
+        "device",
+    ),
+    "renorm": lambda value: (not value, "Batch Renormalization is not implemented"),
+}

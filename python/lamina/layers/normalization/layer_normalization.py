@@ -1,5 +1,6 @@
 """``LayerNormalization`` (Keras 3's ``keras.layers.LayerNormalization``)."""
 
+from lamina import _lamina
 from lamina import ops
 from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import beta_gamma_config
@@ -118,7 +119,12 @@ class LayerNormalization(Layer):
             # Mixed precision: normalize in float32 for stability.
             inputs = ops.cast(inputs, "float32")
         dtype = inputs.dtype
-        if self.rms_scaling:
+        if not self.rms_scaling and axes == (ndims - 1,) and dtype in ("float32", "float64"):
+            # Normalizing over the last axis: one engine kernel forward and one backward.
+            gamma = None if self.gamma is None else ops.cast(self.gamma, dtype)
+            beta = None if self.beta is None else ops.cast(self.beta, dtype)
+            outputs = _lamina._layer_norm(inputs, gamma, beta, self.epsilon)
+        elif self.rms_scaling:
             mean_square = ops.mean(ops.square(inputs), axis=axes, keepdims=True)
             outputs = inputs * ops.rsqrt(mean_square + self.epsilon) * _broadcast(self.gamma, dtype)
         else:

@@ -7,6 +7,7 @@ use super::{Meta, Tracked};
 use crate::error::{Error, Result};
 use crate::kernels::broadcast::broadcast_shapes;
 use crate::kernels::elementwise::{self as el, BinaryOp, UnaryOp};
+use crate::kernels::norm;
 use crate::kernels::shape::SplitSpec;
 use crate::tensor::Tensor;
 
@@ -61,6 +62,24 @@ pub(crate) enum Op {
     Where {
         cond: Tensor,
     },
+    /// Layer (per row) or batch (per column) normalization over the last axis, with the
+    /// statistics the forward pass computed.
+    Norm {
+        batch: bool,
+        x: Tracked,
+        gamma: Option<Tracked>,
+        beta: bool,
+        mean: Tensor,
+        rstd: Tensor,
+        epsilon: f64,
+    },
+    /// `act(x @ w + b)`; `relu_out` is the output when the activation is relu (its mask).
+    Dense {
+        x: Tracked,
+        w: Tracked,
+        relu_out: Option<Tensor>,
+        bias: bool,
+    },
     Clip {
         x: Tracked,
         lo: Tensor,
@@ -114,6 +133,9 @@ impl Op {
             Op::Binary { op, .. } => op.name(),
             Op::Matmul { .. } => "matmul",
             Op::Where { .. } => "where",
+            Op::Dense { .. } => "dense",
+            Op::Norm { batch: true, .. } => "batch_norm",
+            Op::Norm { batch: false, .. } => "layer_norm",
             Op::Clip { .. } => "clip",
             Op::Cast => "cast",
             Op::Reshape => "reshape",
@@ -346,6 +368,98 @@ fn matmul_rule(
     Ok((ga, gb))
 }
 
+fn norm_rule(
+    batch: bool,
+    x: &Tracked,
+    gamma: Option<&Tracked>,
+    mean: &Tensor,
+    rstd: &Tensor,
+    epsilon: f64,
+    g: &Tracked,
+) -> Result<(Tracked, Tracked, Tracked)> {
+    let mut watched = vec![x, g];
+    watched.extend(gamma);
+    if !super::would_record(&watched) && g.dtype() == x.dtype() {
+        // Nothing records this backward: the fused kernel.
+        let gt = gamma.map(|w| &w.t);
+        let (dx, dg, db) = if batch {
+            norm::batch_norm_grad(g, x, gt, mean, rstd)?
+        } else {
+            norm::layer_norm_grad(g, x, gt, mean, rstd)?
+        };
+        return Ok((Tracked::new(dx), Tracked::new(dg), Tracked::new(db)));
+    }
+    // A tape records the backward (higher derivatives): the same formulas as differentiable ops,
+    // with the statistics recomputed from x so that they are differentiated too.
+    // x̂ = (x - mean) * rstd; d = g * gamma; dx = rstd * (d - mean(d) - x̂ * mean(d * x̂)).
+    let n = x.shape()[x.ndim() - 1];
+    let rows = x.size().checked_div(n).unwrap_or(0);
+    let axis: [i64; 1] = if batch { [0] } else { [1] };
+    let mean_over = |t: &Tracked| ops::reduce(ReduceKind::Mean, t, Some(&axis), true);
+    let (x2, g2) = (reshape_to(x, &[rows, n])?, reshape_to(g, &[rows, n])?);
+    let xc = sub(&x2, &mean_over(&x2)?)?;
+    let var = mean_over(&mul(&xc, &xc)?)?;
+    let r = ops::unary(UnaryOp::Rsqrt, &add(&var, &c(epsilon, &var))?)?;
+    let xh = mul(&xc, &r)?;
+    let d = match gamma {
+        Some(w) => mul(&g2, w)?,
+        None => g2.clone(),
+    };
+    let a = mean_over(&d)?;
+    let b = mean_over(&mul(&d, &xh)?)?;
+    let dx = mul(&r, &sub(&sub(&d, &a)?, &mul(&xh, &b)?)?)?;
+    let dgamma = ops::sum(&mul(&g2, &xh)?, Some(&[0]), false)?;
+    let dbeta = ops::sum(&g2, Some(&[0]), false)?;
+    Ok((reshape_to(&dx, x.shape())?, dgamma, dbeta))
+}
+
+fn dense_rule(
+    x: &Tracked,
+    w: &Tracked,
+    relu_out: Option<&Tensor>,
+    bias: bool,
+    g: &Tracked,
+    needs: &[bool],
+) -> Result<Vec<Option<Tracked>>> {
+    // With z = x2 @ w + b over the rows x2 of x (rows x k) and y = act(z):
+    // dz = g * act'(z) (relu: 1 where y > 0); dx2 = dz @ w^T; dw = x2^T @ dz; db = sum_rows(dz).
+    let (k, n) = (w.shape()[0], w.shape()[1]);
+    let rows: usize = x.shape()[..x.ndim() - 1].iter().product();
+    let g = match relu_out {
+        Some(y) => {
+            let positive = cmp(BinaryOp::Greater, y, &c(0.0, y))?;
+            ops::where_(&positive, g, &c(0.0, g))?
+        }
+        None => g.clone(),
+    };
+    let dz = reshape_to(&g, &[rows, n])?;
+    let gx = if needs[0] {
+        Some(reshape_to(
+            &ops::matmul(&dz, &ops::swap_last(w)?)?,
+            x.shape(),
+        )?)
+    } else {
+        None
+    };
+    let gw = if needs[1] {
+        Some(ops::matmul(
+            &ops::swap_last(&reshape_to(x, &[rows, k])?)?,
+            &dz,
+        )?)
+    } else {
+        None
+    };
+    let mut grads = vec![gx, gw];
+    if bias {
+        grads.push(if needs[2] {
+            Some(ops::sum(&dz, Some(&[0]), false)?)
+        } else {
+            None
+        });
+    }
+    Ok(grads)
+}
+
 fn reduce_rule(
     kind: ReduceKind,
     x: &Option<Tracked>,
@@ -439,6 +553,32 @@ pub(crate) fn backward(
             let (ga, gb) = matmul_rule(a, b, g0()?, needs)?;
             vec![ga, gb]
         }
+        Op::Norm {
+            batch,
+            x,
+            gamma,
+            beta,
+            mean,
+            rstd,
+            epsilon,
+        } => {
+            let (dx, dgamma, dbeta) =
+                norm_rule(*batch, x, gamma.as_ref(), mean, rstd, *epsilon, g0()?)?;
+            let mut grads = vec![Some(dx)];
+            if gamma.is_some() {
+                grads.push(Some(dgamma));
+            }
+            if *beta {
+                grads.push(Some(dbeta));
+            }
+            grads
+        }
+        Op::Dense {
+            x,
+            w,
+            relu_out,
+            bias,
+        } => dense_rule(x, w, relu_out.as_ref(), *bias, g0()?, needs)?,
         Op::Where { cond } => {
             let g = g0()?;
             let z = c(0.0, g);

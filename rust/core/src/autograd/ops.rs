@@ -4,10 +4,11 @@
 use super::{record, would_record, Op, ReduceKind, Tracked};
 use crate::dtype::DType;
 use crate::error::{normalize_axes, normalize_axis, Error, Result};
+use crate::kernels::dense::{self, DenseActivation};
 use crate::kernels::elementwise::{self as el, BinaryOp, UnaryOp};
 use crate::kernels::index::{self, IndexItem};
 use crate::kernels::shape::{self as sh, PadMode, SplitSpec};
-use crate::kernels::{gemm, nn, reduce, sort};
+use crate::kernels::{gemm, nn, norm, reduce, sort};
 use crate::tensor::Tensor;
 
 /// An elementwise unary op.
@@ -99,6 +100,80 @@ pub fn matmul(a: &Tracked, b: &Tracked) -> Result<Tracked> {
         })
     })?;
     Ok(y)
+}
+
+/// `act(x @ w + b)` as one kernel (the Dense layer); relu's backward mask is read from the output.
+pub fn dense(
+    x: &Tracked,
+    w: &Tracked,
+    b: Option<&Tracked>,
+    act: DenseActivation,
+) -> Result<Tracked> {
+    let y = Tracked::new(dense::dense(x, w, b.map(|b| &b.t), act)?);
+    let inputs: Vec<&Tracked> = [x, w].into_iter().chain(b).collect();
+    record(&inputs, &[&y], || {
+        Ok(Op::Dense {
+            x: x.clone(),
+            w: w.clone(),
+            relu_out: (act == DenseActivation::Relu).then(|| y.t.clone()),
+            bias: b.is_some(),
+        })
+    })?;
+    Ok(y)
+}
+
+/// Layer normalization over the last axis (`gamma`/`beta` of shape `(n,)` optional), one kernel
+/// forward and one backward.
+pub fn layer_norm(
+    x: &Tracked,
+    gamma: Option<&Tracked>,
+    beta: Option<&Tracked>,
+    epsilon: f64,
+) -> Result<Tracked> {
+    let (y, mean, rstd) = norm::layer_norm(x, gamma.map(|t| &t.t), beta.map(|t| &t.t), epsilon)?;
+    let y = Tracked::new(y);
+    record_norm(false, x, gamma, beta, &y, mean, rstd, epsilon)?;
+    Ok(y)
+}
+
+/// Batch normalization (training mode) over every axis but the last: returns the output and the
+/// batch mean and (biased) variance of each feature, which are not differentiable.
+pub fn batch_norm(
+    x: &Tracked,
+    gamma: Option<&Tracked>,
+    beta: Option<&Tracked>,
+    epsilon: f64,
+) -> Result<(Tracked, Tensor, Tensor)> {
+    let (y, mean, var, rstd) =
+        norm::batch_norm(x, gamma.map(|t| &t.t), beta.map(|t| &t.t), epsilon)?;
+    let y = Tracked::new(y);
+    record_norm(true, x, gamma, beta, &y, mean.clone(), rstd, epsilon)?;
+    Ok((y, mean, var))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_norm(
+    batch: bool,
+    x: &Tracked,
+    gamma: Option<&Tracked>,
+    beta: Option<&Tracked>,
+    y: &Tracked,
+    mean: Tensor,
+    rstd: Tensor,
+    epsilon: f64,
+) -> Result<()> {
+    let inputs: Vec<&Tracked> = [x].into_iter().chain(gamma).chain(beta).collect();
+    record(&inputs, &[y], || {
+        Ok(Op::Norm {
+            batch,
+            x: x.clone(),
+            gamma: gamma.cloned(),
+            beta: beta.is_some(),
+            mean,
+            rstd,
+            epsilon,
+        })
+    })
 }
 
 /// `where(cond, a, b)`; the condition is not differentiable.

@@ -109,11 +109,28 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(
     k: usize,
     parallel: bool,
 ) {
+    float_mm_acc(l, r, dst, m, n, k, false, parallel)
+}
+
+/// `dst = lhs @ rhs`, or `dst += lhs @ rhs` when `accumulate` (gemm's alpha = 1, read_dst).
+#[allow(clippy::too_many_arguments)]
+fn float_mm_acc<T: Elem + gemm_ty::GemmTy>(
+    l: &Mat<T>,
+    r: &Mat<T>,
+    dst: &mut [T],
+    m: usize,
+    n: usize,
+    k: usize,
+    accumulate: bool,
+    parallel: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        dst.iter_mut().for_each(|x| *x = T::zero());
+        if !accumulate {
+            dst.iter_mut().for_each(|x| *x = T::zero());
+        }
         return;
     }
     let par = if parallel {
@@ -121,6 +138,7 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(
     } else {
         gemm::Parallelism::None
     };
+    let alpha = if accumulate { T::one() } else { T::zero() };
     // SAFETY: the shapes were checked by the caller; `dst` holds m*n elements, row-major;
     // `l` and `r` point at arrays whose index ranges [m, k] and [k, n] are in bounds for their strides.
     unsafe {
@@ -131,20 +149,52 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(
             dst.as_mut_ptr(),
             1,
             n as isize,
-            false,
+            accumulate,
             l.ptr,
             l.cs,
             l.rs,
             r.ptr,
             r.cs,
             r.rs,
-            T::zero(),
+            alpha,
             T::one(),
             false,
             false,
             false,
             par,
         );
+    }
+}
+
+/// `dst (m x n, row-major) = [dst +] a @ b` for 2-D views of any strides, using the pool above
+/// [`PAR_FLOPS`]. The caller checks that the shapes agree and `dst` holds m*n elements.
+pub(crate) fn gemm_2d<T: Elem + gemm_ty::GemmTy>(
+    a: ndarray::ArrayView2<'_, T>,
+    b: ndarray::ArrayView2<'_, T>,
+    dst: &mut [T],
+    accumulate: bool,
+) {
+    let ((m, k), n) = (a.dim(), b.dim().1);
+    debug_assert_eq!(b.dim().0, k);
+    debug_assert_eq!(dst.len(), m * n);
+    let (sa, sb) = (a.strides(), b.strides());
+    let l = Mat {
+        ptr: a.as_ptr(),
+        rs: sa[0],
+        cs: sa[1],
+    };
+    let r = Mat {
+        ptr: b.as_ptr(),
+        rs: sb[0],
+        cs: sb[1],
+    };
+    let parallel = m.saturating_mul(n).saturating_mul(k.max(1)) >= PAR_FLOPS
+        && !in_worker()
+        && num_threads() > 1;
+    if parallel {
+        install(|| float_mm_acc(&l, &r, dst, m, n, k, accumulate, true));
+    } else {
+        float_mm_acc(&l, &r, dst, m, n, k, accumulate, false);
     }
 }
 
@@ -280,7 +330,7 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
         .into_shared())
 }
 
-mod gemm_ty {
+pub(crate) mod gemm_ty {
     /// Element types the `gemm` crate multiplies natively.
     pub trait GemmTy: 'static {}
     impl GemmTy for f32 {}
