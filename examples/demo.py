@@ -3,8 +3,8 @@
 Two layers written exactly as Keras 3 teaches (`build`, `call`, `add_weight`) make a 2-layer MLP
 that learns a noisy non-linear regression target; plain gradient descent runs on the gradients
 `lamina.GradientTape` computes. Every number is computed by lamina's Rust engine. It prints the
-loss as it falls and checks it against a small bound. (Models, `fit` and saving come with the
-models and saving issues.)
+loss as it falls and checks it against a small bound. (`python -m lamina` is the main job: the
+same kind of custom layers in a functional model trained with `fit` and saved.)
 """
 
 import sys

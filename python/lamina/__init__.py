@@ -37,15 +37,28 @@ from lamina import dtype_policies
 from lamina.dtype_policies import DTypePolicy
 from lamina import layers
 from lamina import metrics
+from lamina.metrics import Metric
 from lamina import testing
+from lamina import losses
+from lamina.losses import Loss
+from lamina import optimizers
+from lamina.optimizers import Optimizer
+from lamina import callbacks
+from lamina import models
+from lamina import datasets
+from lamina.layers import Input
 from lamina.layers import InputSpec
 from lamina.layers import Layer
+from lamina.models import Model
+from lamina.models import Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DTypePolicy", "GradientTape", "Initializer", "InputSpec", "KerasTensor", "Layer", "Regularizer", "Tensor",
-    "UnconnectedGradients", "Variable", "activations", "backend", "config", "constraints",
-    "dtype_policies", "errors", "initializers", "layers", "metrics", "name_scope", "ops", "random",
+    "DTypePolicy", "GradientTape", "Initializer", "Input", "InputSpec", "KerasTensor", "Layer", "Loss",
+    "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Tensor",
+    "UnconnectedGradients", "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets",
+    "dtype_policies", "errors", "initializers", "layers", "losses", "metrics", "models", "name_scope", "ops",
+    "optimizers", "random",
     "regularizers", "saving", "testing", "tree", "utils", "__version__",
 ]

@@ -10,6 +10,8 @@ from lamina.layers.core import Dense
 from lamina.layers.core import EinsumDense
 from lamina.layers.core import Embedding
 from lamina.layers.core import Identity
+from lamina.layers.core.input_layer import Input
+from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.core import Lambda
 from lamina.layers.core import Masking
 from lamina.layers.input_spec import InputSpec
@@ -57,7 +59,8 @@ __all__ = [
     "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average",
     "BatchNormalization", "Concatenate", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout",
     "ELU", "EinsumDense", "Embedding", "Flatten", "GaussianDropout", "GaussianNoise",
-    "GroupNormalization", "Identity", "InputSpec", "Lambda", "Layer", "LayerNormalization",
+    "GroupNormalization", "Identity", "Input", "InputLayer", "InputSpec", "Lambda", "Layer",
+    "LayerNormalization",
     "LeakyReLU", "Masking", "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "ReLU",
     "RepeatVector", "Reshape", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
     "SpatialDropout3D", "Subtract", "UnitNormalization", "UpSampling1D", "UpSampling2D",

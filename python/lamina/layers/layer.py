@@ -14,6 +14,7 @@ from lamina import tree
 from lamina._lamina import Tensor
 from lamina.backend import config as backend_config
 from lamina.backend.autocast import AutocastScope
+from lamina.backend.keras_tensor import KerasTensor
 from lamina.backend.naming import auto_name
 from lamina.backend.naming import name_scope
 from lamina.backend.naming import pop_scope
@@ -31,7 +32,7 @@ _FLOATS = ("float16", "bfloat16", "float32", "float64")
 _INTERNAL_ATTRS = frozenset((
     "_lamina_super_called", "_auto_config", "_call_sig", "_build_shapes_dict", "_inbound_nodes",
     "_input_spec", "_dtype_policy", "_activity_regularizer", "_supports_masking", "_called",
-    "_trainable", "_dynamic", "_input_shape_arg", "built", "name", "autocast",
+    "_trainable", "_dynamic", "_input_shape_arg", "built", "name", "autocast", "_outbound_nodes",
 ))
 _LEGACY_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "dynamic")
 
@@ -295,6 +296,7 @@ class Layer:
         self._called = False
         self._build_shapes_dict = None
         self._inbound_nodes = []
+        self._outbound_nodes = []
         self._dynamic = bool(kwargs.get("dynamic", False))
         input_dim = kwargs.get("input_dim")
         input_shape = kwargs.get("input_shape")
@@ -656,6 +658,25 @@ class Layer:
                                trainable=trainable, autocast=autocast, regularizer=regularizer,
                                constraint=constraint, name=name)
 
+    def save_own_variables(self, store):
+        """Writes this layer's own variables (not its sublayers') into `store` under "0", "1",
+        ... as Keras 3 does (the .keras and .weights.h5 formats call this)."""
+        from lamina.saving import state_io
+
+        state_io.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        """Reads this layer's own variables back from `store` (see `save_own_variables`)."""
+        from lamina.saving import state_io
+
+        state_io.load_own_variables(self, store)
+
+    def __reduce__(self):
+        # Pickling (and copy.deepcopy) goes through the .keras bytes, as in Keras 3.
+        from lamina.saving import saving_lib
+
+        return saving_lib.reduce_object(self)
+
     def get_weights(self):
         """The values of `weights`, as numpy arrays."""
         return [np.array(v.numpy()) for v in self.weights]
@@ -786,8 +807,10 @@ class Layer:
         if config:
             if "input_shape" in config:
                 self.build(config["input_shape"])
+                self._build_shapes_dict = {"input_shape": config["input_shape"]}
             elif "shapes_dict" in config:
                 self.build(**config["shapes_dict"])
+                self._build_shapes_dict = dict(config["shapes_dict"])
             self.built = True
 
     def get_build_config(self):
@@ -872,6 +895,8 @@ class Layer:
                 args = (first,)
             single = True
         else:
+            if _any_symbolic(args, kwargs):
+                return self._symbolic_call(args, kwargs)
             args, kwargs = self._convert_args(args, kwargs)
             if args:
                 first = args[0]
@@ -950,6 +975,88 @@ class Layer:
                     stacklevel=2,
                 )
         return outputs
+
+    def _symbolic_call(self, args, kwargs):
+        """`__call__` on KerasTensors: infers the outputs (and their masks) and records a Node."""
+        from lamina.ops.node import Node
+
+        sig = self._call_sig
+        kwargs = dict(kwargs)
+        if args:
+            first = args[0]
+        elif sig.first_arg is not None and sig.first_arg in kwargs:
+            first = kwargs[sig.first_arg]
+        else:
+            first = None
+        spec = self.__dict__.get("_input_spec")
+        if spec is not None:
+            assert_input_compatibility(spec, first, self.name)
+        # training: explicit > outer call's > call's own default; recorded when not None.
+        training = kwargs.pop("training", None)
+        if training is None:
+            ctx = getattr(_local, "call_context", None)
+            if ctx is not None:
+                training = ctx.training
+        if training is None:
+            training = sig.default_training
+        if sig.has_training and training is not None:
+            kwargs["training"] = training
+        # mask: as Keras 3, a call taking `mask` gets the masks of its only tensor argument
+        # recorded (masks that are not part of the graph are left to the eager call).
+        if sig.has_mask and kwargs.get("mask") is None:
+            tensor_args = [a for a in args if _any_symbolic((a,), None)]
+            tensor_args += [v for k, v in kwargs.items()
+                            if k not in ("training", "mask") and _any_symbolic((v,), None)]
+            if len(tensor_args) == 1:
+                kwargs["mask"] = tree.map_structure(_graph_mask, tensor_args[0])
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None and first is not None:
+            previous_mask = tree.map_structure(_symbolic_mask, first)
+        if not self.built:
+            with self._open_name_scope():
+                self._maybe_build(args, kwargs)
+            if spec is None and self.__dict__.get("_input_spec") is not None:
+                assert_input_compatibility(self._input_spec, first, self.name)
+        spec_kwargs = kwargs
+        if "mask" in kwargs and all(m is None for m in tree.flatten(kwargs["mask"])):
+            # Recorded as Keras does; the eager call finds the tensors' own masks instead.
+            spec_kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
+        outputs = self.compute_output_spec(*args, **spec_kwargs)
+        has_mask = any(m is not None for m in tree.flatten(previous_mask))
+        if self.supports_masking:
+            self._set_symbolic_masks(first, outputs, previous_mask)
+        elif has_mask:
+            warnings.warn(
+                f"Layer '{self.name}' (of type {self.__class__.__name__}) was passed an input "
+                "with a mask attached to it. However, this layer does not support masking and "
+                "will therefore destroy the mask information. Downstream layers will not see "
+                "the mask.",
+                stacklevel=3,
+            )
+        Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        return outputs
+
+    def _set_symbolic_masks(self, inputs, outputs, previous_mask):
+        from lamina.ops.operation import placeholder_output_spec
+
+        flat_outputs = [x for x in tree.flatten(outputs) if isinstance(x, KerasTensor)]
+        if not flat_outputs or all(_symbolic_mask(x) is not None for x in flat_outputs):
+            return
+        try:
+            masks = self.compute_mask(inputs, previous_mask)
+        except Exception:
+            # An op of compute_mask that is not recorded symbolically: infer the mask's shape
+            # from placeholders (the eager call computes the real mask).
+            masks = placeholder_output_spec(self.compute_mask, (inputs, previous_mask), {},
+                                            f"{self.__class__.__name__}.compute_mask")
+        if masks is None:
+            return
+        for tensor, mask in zip(flat_outputs, tree.flatten(masks)):
+            if mask is None or _symbolic_mask(tensor) is not None:
+                continue
+            if not isinstance(mask, KerasTensor):
+                mask = KerasTensor(tuple(mask.shape), dtype=mask.dtype)
+            tensor._keras_mask = mask
 
     def _add_activity_loss(self, outputs):
         for out in tree.flatten(outputs):
@@ -1156,22 +1263,70 @@ class Layer:
 
     @property
     def input(self):
-        """The input tensor of the layer in a functional graph."""
-        raise AttributeError(
-            f"Layer '{self.name}' has no defined input: it has never been called on a symbolic "
-            "input (an `lamina.Input`)."
-        )
+        """The input KerasTensor(s) of the layer's first call in a functional graph."""
+        return self._node_attribute("input_tensors", "input")
 
     @property
     def output(self):
-        """The output tensor of the layer in a functional graph."""
-        raise AttributeError(
-            f"Layer '{self.name}' has no defined output: it has never been called on a "
-            "symbolic input (an `lamina.Input`)."
-        )
+        """The output KerasTensor(s) of the layer's first call in a functional graph."""
+        return self._node_attribute("output_tensors", "output")
+
+    def _node_attribute(self, attr, label):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined {label}."
+            )
+        values = getattr(nodes[0], attr)
+        if isinstance(values, list) and len(values) == 1:
+            return values[0]
+        return values
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}, built={self.built}>"
+
+
+def _any_symbolic(args, kwargs):
+    """Whether a KerasTensor is among the arguments (nested in lists, tuples, dicts too)."""
+    for x in args:
+        if type(x) is Tensor:
+            continue
+        if isinstance(x, KerasTensor):
+            return True
+        if isinstance(x, (list, tuple, dict)) and _nested_symbolic(x):
+            return True
+    if kwargs:
+        for x in kwargs.values():
+            if x is None or x is True or x is False or type(x) is Tensor:
+                continue
+            if isinstance(x, KerasTensor):
+                return True
+            if isinstance(x, (list, tuple, dict)) and _nested_symbolic(x):
+                return True
+    return False
+
+
+def _nested_symbolic(structure):
+    for x in (structure.values() if isinstance(structure, dict) else structure):
+        if type(x) is Tensor:
+            continue
+        if isinstance(x, KerasTensor):
+            return True
+        if isinstance(x, (list, tuple, dict)) and _nested_symbolic(x):
+            return True
+    return False
+
+
+def _symbolic_mask(x):
+    return getattr(x, "_keras_mask", None) if isinstance(x, KerasTensor) else None
+
+
+def _graph_mask(x):
+    """The symbolic mask of `x` when it belongs to the graph (has a history), else None."""
+    mask = _symbolic_mask(x)
+    if mask is not None and getattr(mask, "_keras_history", None) is not None:
+        return mask
+    return None
 
 
 def _is_default_shape_fn(fn):

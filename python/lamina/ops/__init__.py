@@ -16,3 +16,10 @@ from lamina.ops import _core, _einsum, _elementwise, _linalg, _nn, _reduce, _sha
 __all__ = sorted(
     set(_core.__all__) | set(_einsum.__all__) | set(_elementwise.__all__) | set(_linalg.__all__) | set(_nn.__all__) | set(_reduce.__all__) | set(_shape.__all__)
 )
+
+# Ops called on symbolic KerasTensors (a functional model being built) record themselves as graph
+# nodes; on tensors they run directly (the KerasTensor check only happens when the engine refuses
+# its arguments).
+from lamina.ops import operation as _operation  # noqa: E402
+
+_operation.install_symbolic_dispatch(globals(), __all__)

@@ -330,8 +330,13 @@ def serialize_with_public_class(cls, inner_config=None):
     else under its own module with its registered name (``"package>name"`` or the class name)."""
     keras_name = keras_public_name(cls)
     if keras_name is None:
+        module = cls.__module__
+        if module.startswith("lamina."):
+            # A lamina class with no public name (``Functional``): Keras records it under its
+            # own source tree, ``keras.src.models.functional``, which both libraries can load.
+            module = "keras.src." + module[len("lamina."):]
         return {
-            "module": cls.__module__,
+            "module": module,
             "class_name": cls.__name__,
             "config": inner_config,
             "registered_name": object_registration.get_registered_name(cls),
