@@ -99,7 +99,8 @@ def test_dense_config_keys():
     cfg = layers.Dense(3).get_config()
     assert set(cfg) == {"name", "trainable", "dtype", "units", "activation", "use_bias",
                         "kernel_initializer", "bias_initializer", "kernel_regularizer",
-                        "bias_regularizer", "kernel_constraint", "bias_constraint"}
+                        "bias_regularizer", "kernel_constraint", "bias_constraint",
+                        "quantization_config"}
     assert cfg["activation"] == "linear" and cfg["use_bias"] is True
     assert cfg["kernel_initializer"]["class_name"] == "GlorotUniform"
 

@@ -289,7 +289,7 @@ def test_builtin_objects_use_keras_module_names():
     assert saving.serialize_keras_object(initializers.GlorotUniform(seed=1)) == {
         "module": "keras.initializers",
         "class_name": "GlorotUniform",
-        "config": {"seed": 1},
+        "config": {"seed": 1, "input_axes": None, "output_axes": None},
         "registered_name": None,
     }
     assert saving.serialize_keras_object(lamina.random.SeedGenerator(7)) == {

@@ -1,9 +1,10 @@
 """Built-in layer benchmarks: Dense(512, relu) forward and forward+backward at batch 1 and 128,
-LayerNormalization and BatchNormalization at (128, 512), against PyTorch when installed.
+LayerNormalization and BatchNormalization at (128, 512), against numpy (the same forward written
+in numpy) and PyTorch when installed.
 
 Usage: python benches/python/layers.py [--quick]
 
-Prints median times and, with PyTorch present, lamina's ratio to it (< 1 means lamina is faster).
+Prints median times and lamina's ratio to each peer (< 1 means lamina is faster).
 """
 
 import argparse
@@ -46,8 +47,10 @@ def torch_fwd_bwd(module, x):
     return step
 
 
-def report(name, t_lamina, t_torch=None):
+def report(name, t_lamina, t_torch=None, t_numpy=None):
     line = f"{name:44s} lamina {t_lamina * 1e6:10.1f} us"
+    if t_numpy is not None:
+        line += f"  numpy {t_numpy * 1e6:10.1f} us  lamina/numpy {t_lamina / t_numpy:5.2f}"
     if t_torch is not None:
         line += f"  torch {t_torch * 1e6:10.1f} us  lamina/torch {t_lamina / t_torch:5.2f}"
     print(line)
@@ -78,16 +81,25 @@ def main():
             with torch.no_grad():
                 tt_f = median_time(lambda: lin(xt), n, rep)
             tt_b = median_time(torch_fwd_bwd(lin, xt), n // 4, rep)
-        report(f"Dense(512, relu) forward, batch {batch}", t_f, tt_f)
+        kernel, bias = np.asarray(dense.kernel), np.asarray(dense.bias)
+        tn_f = median_time(lambda: np.maximum(x_np @ kernel + bias, 0), n, rep)
+        report(f"Dense(512, relu) forward, batch {batch}", t_f, tt_f, tn_f)
         report(f"Dense(512, relu) forward+backward, batch {batch}", t_b, tt_b)
 
     x_np = rng.standard_normal((128, 512)).astype("float32")
     x = ops.convert_to_tensor(x_np)
-    for name, layer, make_torch in (
+    def numpy_norm(axis):
+        def fwd():
+            mean = x_np.mean(axis=axis, keepdims=True)
+            var = x_np.var(axis=axis, keepdims=True)
+            return (x_np - mean) / np.sqrt(var + 1e-3)
+        return fwd
+
+    for name, layer, make_torch, numpy_fwd in (
         ("LayerNormalization (128, 512)", layers.LayerNormalization(),
-         lambda: torch.nn.LayerNorm(512, eps=1e-3)),
+         lambda: torch.nn.LayerNorm(512, eps=1e-3), numpy_norm(-1)),
         ("BatchNormalization (128, 512), training", layers.BatchNormalization(),
-         lambda: torch.nn.BatchNorm1d(512, eps=1e-3, momentum=0.01)),
+         lambda: torch.nn.BatchNorm1d(512, eps=1e-3, momentum=0.01), numpy_norm(0)),
     ):
         layer(x, training=True)
         t_f = median_time(lambda: layer(x, training=True), 500, rep)
@@ -100,7 +112,7 @@ def main():
             with torch.no_grad():
                 tt_f = median_time(lambda: mod(xt), 500, rep)
             tt_b = median_time(torch_fwd_bwd(mod, xt), 100, rep)
-        report(f"{name} forward", t_f, tt_f)
+        report(f"{name} forward", t_f, tt_f, median_time(numpy_fwd, 500, rep))
         report(f"{name} forward+backward", t_b, tt_b)
 
 

@@ -131,16 +131,72 @@ def set_dtype_policy(policy):
     _GLOBAL[0] = policy
 
 
+# Keras 3's policy classes that lamina cannot honour: quantized layers (int8/int4/float8/GPTQ/AWQ
+# weights) and per-layer policy maps (written only for quantized models).
+_QUANTIZED_POLICY_CLASSES = (
+    "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "Int4DTypePolicy", "GPTQDTypePolicy",
+    "AWQDTypePolicy", "DTypePolicyMap",
+)
+_QUANTIZED_NAME_PREFIXES = ("int8", "int4", "float8", "gptq", "awq")
+
+
+def _unsupported_policy(description):
+    return ValueError(
+        "Quantized dtype policies are not supported by lamina (it has no quantized layers). "
+        f"Received: dtype={description}"
+    )
+
+
+def _from_dict(identifier):
+    """A policy from a serialized policy (``{"module", "class_name", "config", ...}``, as Keras 3
+    writes it) or from a bare policy config (``{"name": "float32"}``)."""
+    class_name = identifier.get("class_name")
+    if class_name in _QUANTIZED_POLICY_CLASSES:
+        raise _unsupported_policy(f"{class_name} with config {identifier.get('config')}")
+    if class_name not in (None, "DTypePolicy", "FloatDTypePolicy"):
+        raise ValueError(
+            "Cannot interpret `dtype` argument: unknown dtype policy class. Received: "
+            f"dtype={identifier!r}"
+        )
+    config = identifier.get("config", identifier) if class_name else identifier
+    if not isinstance(config, dict) or set(config) - {"name"}:
+        raise ValueError(
+            "Cannot interpret `dtype` argument: a DTypePolicy config has only a `name`. "
+            f"Received: dtype={identifier!r}"
+        )
+    return DTypePolicy.from_config(config)
+
+
 def get(identifier):
-    """A DTypePolicy from None (the global policy), a name, a config dict or a policy."""
+    """A DTypePolicy from an identifier.
+
+    Args:
+        identifier: None (the global policy); a policy name (``"float32"``, ``"mixed_float16"``);
+            a serialized policy as Keras 3 writes it (``{"module": "keras", "class_name":
+            "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}``) or a bare
+            config (``{"name": "float32"}``); a DTypePolicy; or a dtype (``numpy.float32``).
+
+    Returns:
+        A DTypePolicy.
+
+    Raises:
+        ValueError: for a quantized policy (Keras' ``QuantizedDTypePolicy``, ``int8_from_*``
+            names, ...), which lamina cannot honour, and for anything not a policy.
+
+    Example:
+
+    >>> lamina.dtype_policies.get({"class_name": "DTypePolicy", "config": {"name": "float16"}})
+    <DTypePolicy "float16">
+    """
     if identifier is None:
         return dtype_policy()
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, dict):
-        cfg = identifier.get("config", identifier)
-        return DTypePolicy.from_config(cfg)
+        return _from_dict(identifier)
     if isinstance(identifier, str):
+        if identifier.startswith(_QUANTIZED_NAME_PREFIXES) and "_from_" in identifier:
+            raise _unsupported_policy(repr(identifier))
         return DTypePolicy(identifier)
     try:
         return DTypePolicy(config.standardize_dtype(identifier))

@@ -133,13 +133,36 @@ class RandomUniform(RandomInitializer):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
     """The number of input and output units ``(fan_in, fan_out)`` of a weight shape.
 
-    Rank 0: (1, 1); rank 1: (n, n); rank 2: (rows, cols); higher ranks are convolution kernels
-    ``(..., input_depth, depth)`` whose leading dimensions (the receptive field) multiply both.
+    With both `input_axes` and `output_axes` given, the fans are the products of the sizes of
+    those axes (``EinsumDense`` kernels). Otherwise: rank 0 gives (1, 1); rank 1 (n, n); rank 2
+    (rows, cols); higher ranks are convolution kernels ``(..., input_depth, depth)`` whose
+    leading dimensions (the receptive field) multiply both.
+
+    Args:
+        shape: The weight shape (a tuple of ints).
+        input_axes: Optional list of ints, the axes holding input units.
+        output_axes: Optional list of ints, the axes holding output units.
+
+    Returns:
+        A tuple of ints ``(fan_in, fan_out)``.
+
+    Example:
+
+    >>> compute_fans((3, 4, 5), input_axes=[0, 1], output_axes=[2])
+    (12, 5)
     """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        fan_in = 1
+        for axis in input_axes:
+            fan_in *= shape[axis]
+        fan_out = 1
+        for axis in output_axes:
+            fan_out *= shape[axis]
+        return int(fan_in), int(fan_out)
     if len(shape) < 1:
         fan_in = fan_out = 1
     elif len(shape) == 1:
@@ -153,6 +176,20 @@ def compute_fans(shape):
         fan_in = shape[-2] * receptive_field_size
         fan_out = shape[-1] * receptive_field_size
     return int(fan_in), int(fan_out)
+
+
+def _check_axes(value, name):
+    """`input_axes`/`output_axes`: None or a list/tuple of ints, returned as given."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(a, int) and not isinstance(a, bool) for a in value
+    ):
+        raise ValueError(
+            f"Argument `{name}` must be None or a list of integers (axes of the weight shape). "
+            f"Received: {name}={value!r}"
+        )
+    return value
 
 
 class VarianceScaling(RandomInitializer):
@@ -170,6 +207,10 @@ class VarianceScaling(RandomInitializer):
         distribution: One of ``"truncated_normal"``, ``"untruncated_normal"``, ``"uniform"``
             (``"normal"`` means ``"truncated_normal"``). Defaults to ``"truncated_normal"``.
         seed: An int or a `lamina.random.SeedGenerator` (see `RandomNormal`).
+        input_axes: Optional list of ints: the axes of the weight shape whose sizes multiply
+            to ``fan_in``. Used (with `output_axes`) instead of the rank-based rule of
+            `compute_fans` when both are given; ``EinsumDense`` sets them for its kernel.
+        output_axes: Optional list of ints: the axes whose sizes multiply to ``fan_out``.
 
     Example:
 
@@ -178,7 +219,8 @@ class VarianceScaling(RandomInitializer):
     >>> values = initializer(shape=(2, 2))
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         allowed_modes = {"fan_in", "fan_out", "fan_avg"}
@@ -196,12 +238,14 @@ class VarianceScaling(RandomInitializer):
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
+        self.input_axes = _check_axes(input_axes, "input_axes")
+        self.output_axes = _check_axes(output_axes, "output_axes")
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
         shape = tuple(shape)
         dtype = standardize_dtype(dtype)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         if self.mode == "fan_in":
             n = max(1.0, fan_in)
         elif self.mode == "fan_out":
@@ -223,21 +267,29 @@ class VarianceScaling(RandomInitializer):
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
 
 
 class _VarianceScalingPreset(VarianceScaling):
-    """A VarianceScaling with fixed scale/mode/distribution: only the seed is configurable."""
+    """A VarianceScaling with fixed scale/mode/distribution: only the seed and the fan axes
+    are configurable."""
 
     _preset = None  # (scale, mode, distribution)
 
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
         scale, mode, distribution = self._preset
-        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed,
+                         input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        # The seed only: scale, mode and distribution are fixed by the class.
-        return RandomInitializer.get_config(self)
+        # Scale, mode and distribution are fixed by the class.
+        return {
+            **RandomInitializer.get_config(self),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 # What every preset's docstring says after its summary. Python 3.13 strips the indentation of
@@ -246,6 +298,8 @@ _PRESET_DOC_SECTIONS = """
 
 Args:
     seed: An int or a `lamina.random.SeedGenerator` (see `RandomNormal`).
+    input_axes: Optional list of ints, the axes giving ``fan_in`` (see `VarianceScaling`).
+    output_axes: Optional list of ints, the axes giving ``fan_out`` (see `VarianceScaling`).
 
 Example:
 

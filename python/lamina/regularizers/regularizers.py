@@ -121,7 +121,8 @@ class L1(Regularizer):
         return self.l1 * ops.sum(ops.abs(_as_tensor(x)))
 
     def get_config(self):
-        return {"l1": float(self.l1)}
+        # Keras 3 keeps `l1` as a float32 tensor, so its config holds the float32 value.
+        return {"l1": _float32_value(self.l1)}
 
 
 class L2(Regularizer):
@@ -194,7 +195,13 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * 0.5 * ops.sum(ops.abs(product_no_diagonal)) / num_pairs
 
     def get_config(self):
-        return {"factor": float(self.factor), "mode": self.mode}
+        # Keras 3 keeps `factor` as a float32 tensor, so its config holds the float32 value.
+        return {"factor": _float32_value(self.factor), "mode": self.mode}
+
+
+def _float32_value(value):
+    """`value` rounded to float32, as a Python float (0.01 -> 0.009999999776482582)."""
+    return float(np.float32(value))
 
 
 def _as_tensor(x):

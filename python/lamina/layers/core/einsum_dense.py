@@ -7,6 +7,8 @@ from lamina import constraints
 from lamina import initializers
 from lamina import ops
 from lamina import regularizers
+from lamina.initializers.random_initializers import VarianceScaling
+from lamina.layers import _unsupported
 from lamina.layers.core import _lora
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
@@ -34,7 +36,17 @@ class EinsumDense(Layer):
         bias_constraint: Constraint function applied to the bias vector.
         lora_rank: Optional integer: LoRA on the kernel (factorized on its last dimension).
         lora_alpha: Optional scale of the LoRA delta (``lora_alpha / lora_rank``).
+        gptq_unpacked_column_size: Keras 3's column count of a GPTQ-packed kernel. Only
+            meaningful for a GPTQ-quantized layer; lamina has none, so it is kept (and written
+            back to the config) but has no effect.
+        quantization_config: Accepted for Keras 3 compatibility: only `None` (no quantization,
+            the default). lamina has no quantized layers, so any other value raises a
+            `ValueError`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    A VarianceScaling kernel initializer (``"glorot_uniform"``, the default, among them) without
+    `input_axes`/`output_axes` computes its fans from the kernel axes the equation contracts with
+    the input (fan in) and the ones it carries to the output (fan out), as in Keras 3.
 
     Example:
 
@@ -46,8 +58,12 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        _unsupported.check_quantization_config(self, quantization_config)
+        self.quantization_config = quantization_config
+        self.gptq_unpacked_column_size = gptq_unpacked_column_size
         self.equation = equation
         if isinstance(output_shape, int):
             self.partial_output_shape = (output_shape,)
@@ -64,15 +80,22 @@ class EinsumDense(Layer):
         _lora.init_lora(self, lora_rank, lora_alpha)
 
     def build(self, input_shape):
-        kernel_shape, bias_shape, full_output_shape = _analyze_einsum_string(
-            self.equation, self.bias_axes, input_shape, self.partial_output_shape
+        kernel_shape, bias_shape, full_output_shape, input_axes, output_axes = (
+            _analyze_einsum_string(
+                self.equation, self.bias_axes, input_shape, self.partial_output_shape
+            )
         )
         self.full_output_shape = tuple(full_output_shape)
         self.input_spec = InputSpec(ndim=len(input_shape))
+        kernel_initializer = self.kernel_initializer
+        if isinstance(kernel_initializer, VarianceScaling) and (
+            kernel_initializer.input_axes is None or kernel_initializer.output_axes is None
+        ):
+            kernel_initializer = _with_fan_axes(kernel_initializer, input_axes, output_axes)
         self._kernel = self.add_weight(
             name="kernel",
             shape=tuple(kernel_shape),
-            initializer=self.kernel_initializer,
+            initializer=kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
             dtype=self.dtype,
@@ -135,12 +158,37 @@ class EinsumDense(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": self.quantization_config,
         }
-        return {**base_config, **_lora.add_lora_config(self, config)}
+        config = _lora.add_lora_config(self, config)
+        if self.gptq_unpacked_column_size:
+            config["gptq_unpacked_column_size"] = self.gptq_unpacked_column_size
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates the layer from its config (Keras 3's included); refuses, with a ValueError
+        naming the layer, a `quantization_config` or a quantized dtype policy."""
+        _unsupported.check_config(
+            cls, config, {"quantization_config": _unsupported.NO_QUANTIZATION}
+        )
+        return super().from_config(config)
+
+
+def _with_fan_axes(initializer, input_axes, output_axes):
+    """A copy of the VarianceScaling `initializer` whose fans come from `input_axes` and
+    `output_axes` of the kernel; it keeps the concrete seed, so an unseeded initializer draws
+    what it would have drawn itself."""
+    config = initializer.get_config()
+    config["seed"] = initializer.seed
+    config["input_axes"] = input_axes
+    config["output_axes"] = output_axes
+    return type(initializer).from_config(config)
 
 
 def _analyze_einsum_string(equation, bias_axes, input_shape, output_shape):
-    """The kernel, bias and full output shapes an EinsumDense equation needs."""
+    """The kernel, bias and full output shapes an EinsumDense equation needs, and the kernel
+    axes that meet the input (`input_axes`) and the output (`output_axes`)."""
     dot_replaced = re.sub(r"\.\.\.", "0", equation)
     # No ellipsis.
     split = re.match("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", dot_replaced)
@@ -202,11 +250,19 @@ def _analyze_split_string(split, bias_axes, input_shape, output_shape, left_elid
             )
 
     weight_shape = []
-    for dim in weight_spec:
-        if dim in input_dim_map:
+    input_axes, output_axes = [], []
+    for i, dim in enumerate(weight_spec):
+        # A kernel dimension carried to the output is an output axis (even when the input has
+        # it too); one the input contracts away is an input axis.
+        if dim in output_dim_map:
+            size = output_shape[output_dim_map[dim]]
+            if size is None and dim in input_dim_map:
+                size = input_shape[input_dim_map[dim]]
+            weight_shape.append(size)
+            output_axes.append(i)
+        elif dim in input_dim_map:
             weight_shape.append(input_shape[input_dim_map[dim]])
-        elif dim in output_dim_map:
-            weight_shape.append(output_shape[output_dim_map[dim]])
+            input_axes.append(i)
         else:
             raise ValueError(
                 f"Weight dimension '{dim}' did not have a match in either the input spec "
@@ -230,4 +286,4 @@ def _analyze_split_string(split, bias_axes, input_shape, output_shape, left_elid
             bias_shape.extend([1] * elided)
     else:
         bias_shape = None
-    return weight_shape, bias_shape, output_shape
+    return weight_shape, bias_shape, output_shape, input_axes, output_axes

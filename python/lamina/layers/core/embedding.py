@@ -6,6 +6,7 @@ from lamina import constraints
 from lamina import initializers
 from lamina import ops
 from lamina import regularizers
+from lamina.layers import _unsupported
 from lamina.layers.core import _lora
 from lamina.layers.layer import Layer
 
@@ -30,6 +31,9 @@ class Embedding(Layer):
             initial embeddings values.
         lora_rank: Optional integer: LoRA on the embeddings matrix (see `enable_lora`).
         lora_alpha: Optional scale of the LoRA delta (``lora_alpha / lora_rank``).
+        quantization_config: Accepted for Keras 3 compatibility: only `None` (no quantization,
+            the default). lamina has no quantized layers, so any other value raises a
+            `ValueError`.
         input_length: Accepted for compatibility with Keras 2 and ignored (with a warning).
 
     Input shape:
@@ -47,11 +51,14 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
         input_length = kwargs.pop("input_length", None)
         if input_length is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
+        _unsupported.check_quantization_config(self, quantization_config)
+        self.quantization_config = quantization_config
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -122,5 +129,15 @@ class Embedding(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": self.quantization_config,
         }
         return {**base_config, **_lora.add_lora_config(self, config)}
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates the layer from its config (Keras 3's included); refuses, with a ValueError
+        naming the layer, a `quantization_config` or a quantized dtype policy."""
+        _unsupported.check_config(
+            cls, config, {"quantization_config": _unsupported.NO_QUANTIZATION}
+        )
+        return super().from_config(config)

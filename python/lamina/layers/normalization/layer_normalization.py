@@ -1,5 +1,7 @@
 """``LayerNormalization`` (Keras 3's ``keras.layers.LayerNormalization``)."""
 
+import warnings
+
 from lamina import _lamina
 from lamina import ops
 from lamina.layers.layer import Layer
@@ -33,9 +35,10 @@ class LayerNormalization(Layer):
         epsilon: Small float added to variance to avoid dividing by zero. Defaults to 1e-3.
         center: If True, add offset of `beta` to normalized tensor. Defaults to `True`.
         scale: If True, multiply by `gamma`. Defaults to `True`.
-        rms_scaling: If True, `center` and `scale` are ignored, and the inputs are scaled by
-            `gamma` and the inverse square root of the mean of the squared inputs (RMS
-            normalization); no mean is computed.
+        rms_scaling: Deprecated (Keras 3.15 warns). If True, `center` and `scale` are
+            ignored, and the inputs are scaled by `gamma` and the inverse square root of their
+            variance (plus `epsilon`), without subtracting the mean -- Keras' definition, which
+            is not a root-mean-square normalization.
         beta_initializer: Initializer for the beta weight. Defaults to zeros.
         gamma_initializer: Initializer for the gamma weight. Defaults to ones.
         beta_regularizer: Optional regularizer for the beta weight.
@@ -48,6 +51,13 @@ class LayerNormalization(Layer):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        if rms_scaling:
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly "
+                "scales the input by the variance, not the root mean square. To correctly use "
+                "RMS Normalization, please use `keras.layers.RMSNormalization` instead.",
+                stacklevel=2,
+            )
         super().__init__(**kwargs)
         self.axis = standardize_axis(
             axis,
@@ -125,8 +135,8 @@ class LayerNormalization(Layer):
             beta = None if self.beta is None else ops.cast(self.beta, dtype)
             outputs = _lamina._layer_norm(inputs, gamma, beta, self.epsilon)
         elif self.rms_scaling:
-            mean_square = ops.mean(ops.square(inputs), axis=axes, keepdims=True)
-            outputs = inputs * ops.rsqrt(mean_square + self.epsilon) * _broadcast(self.gamma, dtype)
+            variance = ops.var(inputs, axis=axes, keepdims=True)
+            outputs = inputs * ops.rsqrt(variance + self.epsilon) * _broadcast(self.gamma, dtype)
         else:
             mean = ops.mean(inputs, axis=axes, keepdims=True)
             variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)

@@ -19,13 +19,8 @@ class BaseSpatialDropout(Dropout):
         return inputs
 
     def get_config(self):
-        return {"rate": self.rate, "seed": self.seed, "name": self.name,
-                "dtype": self.get_dtype_config()}
-
-    def get_dtype_config(self):
-        from lamina import dtype_policies
-
-        return dtype_policies.serialize(self.dtype_policy)
+        # As Keras 3 writes it: no `trainable`, and `dtype` as the variable dtype's name.
+        return {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
 
 
 class _ChannelsSpatialDropout(BaseSpatialDropout):
