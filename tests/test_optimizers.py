@@ -253,6 +253,15 @@ def run_both(cls, kwargs, steps=5, dtype="float32", seed=0, shapes=SHAPES, grad_
     return opt, variables, ref
 
 
+def apply_both(opt, variables, ref, steps, seed, grad_scale=1.0):
+    """Applies `steps` steps of the same random gradients (of `SHAPES`; ``seed + step + i`` for
+    variable `i`) with `opt` (gradients multiplied by `grad_scale`) and with the reference."""
+    for step in range(steps):
+        grads = [rand(s, seed + step + i) for i, s in enumerate(SHAPES)]
+        opt.apply([ops.convert_to_tensor(g * grad_scale) for g in grads], variables)
+        ref.apply(grads)
+
+
 def assert_close(variables, ref, rtol=2e-5, atol=2e-6):
     for v, w in zip(variables, ref.w):
         np.testing.assert_allclose(np.asarray(v.numpy(), dtype="float64"), w, rtol=rtol, atol=atol)
@@ -764,10 +773,7 @@ def test_custom_optimizer_with_update_step():
     opt = MomentumSGD(**kwargs, weight_decay=0.1, clipnorm=1.0)
     ref = RefOptimizer("sgd", **kwargs, weight_decay=0.1, clipnorm=1.0)
     ref.build(init)
-    for step in range(4):
-        grads = [rand(s, 50 + step + i) for i, s in enumerate(SHAPES)]
-        opt.apply([ops.convert_to_tensor(g) for g in grads], variables)
-        ref.apply(grads)
+    apply_both(opt, variables, ref, steps=4, seed=50)
     assert_close(variables, ref)
     assert not opt._uses_kernel()
     config = opt.get_config()
@@ -788,10 +794,7 @@ def test_subclass_overriding_update_step_of_a_builtin():
     opt = LoggedAdam(**kwargs, weight_decay=0.2)
     ref = RefOptimizer("adam", **kwargs, weight_decay=0.2)
     ref.build(init)
-    for step in range(3):
-        grads = [rand(s, 70 + step + i) for i, s in enumerate(SHAPES)]
-        opt.apply([ops.convert_to_tensor(g) for g in grads], variables)
-        ref.apply(grads)
+    apply_both(opt, variables, ref, steps=3, seed=70)
     assert_close(variables, ref)
     assert calls == ["v0", "v1", "v2"] * 3
 
@@ -803,10 +806,7 @@ def test_subclass_overriding_update_step_of_a_builtin():
     opt = LoggedNadam(learning_rate=0.01)
     ref = RefOptimizer("nadam", learning_rate=0.01)
     ref.build(init)
-    for step in range(3):
-        grads = [rand(s, 90 + step + i) for i, s in enumerate(SHAPES)]
-        opt.apply([ops.convert_to_tensor(g) for g in grads], variables)
-        ref.apply(grads)
+    apply_both(opt, variables, ref, steps=3, seed=90)
     assert_close(variables, ref)
 
 
@@ -947,10 +947,7 @@ def test_loss_scale_optimizer_matches_inner_reference():
                                         dynamic_growth_steps=100)
     ref = RefOptimizer("rmsprop", learning_rate=0.01, momentum=0.5)
     ref.build(init)
-    for step in range(3):
-        grads = [rand(s, 30 + step + i) for i, s in enumerate(SHAPES)]
-        opt.apply([ops.convert_to_tensor(g * 64.0) for g in grads], variables)
-        ref.apply(grads)
+    apply_both(opt, variables, ref, steps=3, seed=30, grad_scale=64.0)
     assert_close(variables, ref)
 
 

@@ -23,6 +23,8 @@ from lamina.saving import h5_store
 from lamina.saving import saving_lib
 from lamina.saving import state_io
 
+from _seed_layers import define_seed_layers
+
 RNG = np.random.default_rng(7)
 
 
@@ -31,39 +33,8 @@ RNG = np.random.default_rng(7)
 # ----------------------------------------------------------------------------------------------
 
 
-@lamina.saving.register_keras_serializable(package="test_saving")
-class SimpleDense(layers.Layer):
-    def __init__(self, units=32, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
-                                 name="w")
-        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", name="b")
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
-
-    def get_config(self):
-        config = super().get_config()
-        config["units"] = self.units
-        return config
-
-
-@lamina.saving.register_keras_serializable(package="test_saving")
-class MLPBlock(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.linear_1 = SimpleDense(8)
-        self.linear_2 = SimpleDense(4)
-        self.extra = [SimpleDense(3), layers.Dense(2), layers.BatchNormalization()]
-
-    def call(self, inputs):
-        x = self.linear_2(ops.relu(self.linear_1(inputs)))
-        for layer in self.extra:
-            x = layer(x)
-        return x
+SimpleDense, MLPBlock = define_seed_layers(lamina, package="test_saving",
+                                           bias_initializer="random_normal", block_units=(8, 4, 3, 2))
 
 
 def _x(*shape):

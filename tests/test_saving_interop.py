@@ -8,6 +8,7 @@ The models are built by one source (`CASES`), executed with ``K = keras`` in the
 subprocess and with ``K = lamina`` here.
 """
 
+import inspect
 import json
 import os
 import subprocess
@@ -36,52 +37,23 @@ def _keras_importable():
 if not _keras_importable():
     pytest.skip("Keras 3 (numpy backend) is not importable", allow_module_level=True)
 
+import _seed_layers  # noqa: E402
 import lamina  # noqa: E402
 
 # ----------------------------------------------------------------------------------------------
 # The models, written once for both libraries (K is `keras` or `lamina`).
 # ----------------------------------------------------------------------------------------------
 
-CASES = textwrap.dedent('''
+# `define_seed_layers` (tests/_seed_layers.py) travels with them, as source.
+CASES = inspect.getsource(_seed_layers) + textwrap.dedent('''
     import numpy as np
 
 
     def define_custom(K):
-        """The seeds' custom layers and a subclassed model, registered under "interop"."""
-        ops = K.ops
-
-        @K.saving.register_keras_serializable(package="interop")
-        class SimpleDense(K.layers.Layer):
-            def __init__(self, units=32, **kwargs):
-                super().__init__(**kwargs)
-                self.units = units
-
-            def build(self, input_shape):
-                self.w = self.add_weight(shape=(input_shape[-1], self.units),
-                                         initializer="random_normal", name="w")
-                self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
-
-            def call(self, inputs):
-                return ops.matmul(inputs, self.w) + self.b
-
-            def get_config(self):
-                config = super().get_config()
-                config["units"] = self.units
-                return config
-
-        @K.saving.register_keras_serializable(package="interop")
-        class MLPBlock(K.layers.Layer):
-            def __init__(self, **kwargs):
-                super().__init__(**kwargs)
-                self.linear_1 = SimpleDense(8)
-                self.linear_2 = SimpleDense(6)
-                self.extra = [SimpleDense(5), K.layers.Dense(4), K.layers.BatchNormalization()]
-
-            def call(self, inputs):
-                x = self.linear_2(ops.relu(self.linear_1(inputs)))
-                for layer in self.extra:
-                    x = layer(x)
-                return x
+        """The seeds' custom layers (`_seed_layers`) and a subclassed model, registered under
+        "interop"."""
+        SimpleDense, MLPBlock = define_seed_layers(K, package="interop", bias_initializer="zeros",
+                                                   block_units=(8, 6, 5, 4))
 
         @K.saving.register_keras_serializable(package="interop")
         class SubclassedModel(K.Model):

@@ -6,6 +6,7 @@ import os
 import shutil
 
 from lamina.callbacks.callback import Callback
+from lamina.callbacks.model_checkpoint import batch_save_due
 from lamina.saving import file_utils
 
 
@@ -154,16 +155,7 @@ class BackupAndRestore(Callback):
         """Counts batches (across epochs) and says when `save_freq` of them have passed."""
         if self.save_freq == "epoch" or self.save_freq is False:
             return False
-        if batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return batch_save_due(self, batch)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

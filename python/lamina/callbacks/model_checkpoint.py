@@ -25,6 +25,31 @@ def _log_value(value):
     return value
 
 
+def batch_save_due(callback, batch):
+    """Counts the batches a saving callback has seen (across epochs) and says when its integer
+    `save_freq` of them have passed since its last save.
+
+    Shared by `ModelCheckpoint` and `BackupAndRestore`: the count lives in the callback's
+    `_batches_seen_since_last_saving`, the last batch index in its `_last_batch_seen` (None
+    before the first batch); a batch index not above the last one starts a new epoch.
+
+    Args:
+        callback: The saving callback.
+        batch: The index of the batch that just ended, within its epoch.
+
+    Returns:
+        Whether to save now (the count then starts again from 0).
+    """
+    last = callback._last_batch_seen
+    added = batch + 1 if last is None or batch <= last else batch - last
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False
+
+
 def _is_vector(value):
     """Whether a monitored value is an array with at least one dimension."""
     shape = getattr(value, "shape", None)
@@ -145,16 +170,7 @@ class ModelCheckpoint(MonitorCallback):
         """Counts batches (across epochs) and says when `save_freq` of them have passed."""
         if self.save_freq == "epoch":
             return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1  # a new epoch: batches are zero-indexed
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return batch_save_due(self, batch)
 
     def _should_save_model(self, epoch, batch, logs, filepath):
         """Whether to save now: always without `save_best_only` (or when the monitored value

@@ -46,10 +46,18 @@ class LossFunctionWrapper(Loss):
     tensor(0.4475, shape=(), dtype=float32)
     """
 
+    # A built-in subclass's config, as Keras 3 writes it: `name` and `reduction`, then these `fn`
+    # arguments (each also kept as an attribute of the same name). None: the wrapper's own config,
+    # with the serialized `fn` and all its arguments.
+    _config_attributes = None
+
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
+        for key in self._config_attributes or ():
+            if key in kwargs:
+                setattr(self, key, kwargs[key])
 
     def call(self, y_true, y_pred):
         """Returns ``fn(y_true, y_pred, **kwargs)`` once their ranks are matched."""
@@ -65,10 +73,14 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        """Returns the config: name, reduction, the serialized `fn` and its keyword arguments."""
+        """Returns the config: name, reduction, the serialized `fn` and its keyword arguments (for
+        a built-in subclass: name, reduction and the arguments Keras 3 saves)."""
         from lamina.saving import serialization_lib
 
         config = super().get_config()
+        if self._config_attributes is not None:
+            config.update({key: getattr(self, key) for key in self._config_attributes})
+            return config
         config.update({"fn": serialization_lib.serialize_keras_object(self.fn)})
         config.update(serialization_lib.serialize_keras_object(self._fn_kwargs))
         return config
@@ -110,11 +122,10 @@ class MeanSquaredError(LossFunctionWrapper):
     tensor(0.02, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
@@ -136,11 +147,10 @@ class MeanAbsoluteError(LossFunctionWrapper):
     tensor(0.56666666, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
@@ -164,11 +174,10 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
     tensor(6.111111, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None):
         super().__init__(mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
@@ -192,11 +201,10 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
     tensor(0.24022643, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class CosineSimilarity(LossFunctionWrapper):
@@ -226,11 +234,10 @@ class CosineSimilarity(LossFunctionWrapper):
     tensor(-0.49999997, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class Huber(LossFunctionWrapper):
@@ -257,11 +264,10 @@ class Huber(LossFunctionWrapper):
     tensor(0.155, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class LogCosh(LossFunctionWrapper):
@@ -284,11 +290,11 @@ class LogCosh(LossFunctionWrapper):
     tensor(0.1084452, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
         super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,11 +322,10 @@ class Hinge(LossFunctionWrapper):
     tensor(1.3, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
         super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class SquaredHinge(LossFunctionWrapper):
@@ -343,11 +348,10 @@ class SquaredHinge(LossFunctionWrapper):
     tensor(1.86, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
         super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class CategoricalHinge(LossFunctionWrapper):
@@ -370,11 +374,11 @@ class CategoricalHinge(LossFunctionWrapper):
     tensor(1.4000001, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
         super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,11 +406,10 @@ class KLDivergence(LossFunctionWrapper):
     tensor(0.45814306, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class Poisson(LossFunctionWrapper):
@@ -428,11 +431,10 @@ class Poisson(LossFunctionWrapper):
     tensor(0.49999997, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
         super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
@@ -460,6 +462,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
     tensor(0.865458, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits=False,
@@ -478,14 +482,6 @@ class BinaryCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis})
-        return config
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
@@ -520,6 +516,8 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
     tensor(0.13671061, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+
     def __init__(
         self,
         apply_class_balancing=False,
@@ -544,26 +542,6 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "apply_class_balancing": self.apply_class_balancing,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -597,6 +575,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     tensor(0.8135988, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("from_logits", "label_smoothing", "axis")
+
     def __init__(
         self,
         from_logits=False,
@@ -615,14 +595,6 @@ class CategoricalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis})
-        return config
 
 
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
@@ -653,6 +625,8 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
     tensor(0.23315276, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+
     def __init__(
         self,
         alpha=0.25,
@@ -675,24 +649,6 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update(
-            {
-                "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing,
-                "axis": self.axis,
-                "alpha": self.alpha,
-                "gamma": self.gamma,
-            }
-        )
-        return config
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -725,6 +681,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     tensor(1.1769392, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("from_logits", "ignore_class")
+
     def __init__(
         self,
         from_logits=False,
@@ -743,13 +701,6 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config
 
 
 class CTC(LossFunctionWrapper):
@@ -773,11 +724,10 @@ class CTC(LossFunctionWrapper):
     tensor(1.686399, shape=(), dtype=float32)
     """
 
+    _config_attributes = ()
+
     def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
         super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class Dice(LossFunctionWrapper):
@@ -801,14 +751,10 @@ class Dice(LossFunctionWrapper):
     tensor(0.16363639, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("axis",)
+
     def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
         super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"axis": self.axis})
-        return config
 
 
 class Tversky(LossFunctionWrapper):
@@ -836,16 +782,10 @@ class Tversky(LossFunctionWrapper):
     tensor(0.13207555, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("alpha", "beta", "axis")
+
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
         super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
-        self.alpha = alpha
-        self.beta = beta
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"alpha": self.alpha, "beta": self.beta, "axis": self.axis})
-        return config
 
 
 class Circle(LossFunctionWrapper):
@@ -878,6 +818,8 @@ class Circle(LossFunctionWrapper):
     ()
     """
 
+    _config_attributes = ("gamma", "margin", "remove_diagonal")
+
     def __init__(
         self,
         gamma=80.0,
@@ -896,14 +838,6 @@ class Circle(LossFunctionWrapper):
             margin=margin,
             remove_diagonal=remove_diagonal,
         )
-        self.gamma = gamma
-        self.margin = margin
-        self.remove_diagonal = remove_diagonal
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"gamma": self.gamma, "margin": self.margin, "remove_diagonal": self.remove_diagonal})
-        return config
 
 
 class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
@@ -933,18 +867,14 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     tensor(0.9, shape=(), dtype=float32)
     """
 
+    _config_attributes = ("q",)
+
     def __init__(
         self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy", dtype=None
     ):
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
             raise ValueError(f"q must be in the interval (0, 1). Received: q={q}")
         super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q)
-        self.q = q
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"q": self.q})
-        return config
 
 
 # ---------------------------------------------------------------------------------------------

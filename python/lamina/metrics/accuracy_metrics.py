@@ -45,12 +45,11 @@ class Accuracy(reduction_metrics.MeanMetricWrapper):
     0.75
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(fn=accuracy, name=name, dtype=dtype)
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -90,13 +89,11 @@ class BinaryAccuracy(reduction_metrics.MeanMetricWrapper):
     0.75
     """
 
+    _config_attributes = ("threshold",)
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(fn=binary_accuracy, name=name, dtype=dtype, threshold=threshold)
-        self.threshold = threshold
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -142,12 +139,11 @@ class CategoricalAccuracy(reduction_metrics.MeanMetricWrapper):
     0.5
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(fn=categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -194,12 +190,11 @@ class SparseCategoricalAccuracy(reduction_metrics.MeanMetricWrapper):
     0.5
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(fn=sparse_categorical_accuracy, name=name, dtype=dtype)
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 def _flatten_for_top_k(y_true, y_pred):
@@ -253,14 +248,12 @@ class TopKCategoricalAccuracy(reduction_metrics.MeanMetricWrapper):
     0.5
     """
 
+    _config_attributes = ("k",)
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         metrics_utils.check_positive_int(k, "k", self.__class__.__name__)
         super().__init__(fn=top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
-        self.k = k
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "k": self.k}
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
@@ -317,17 +310,19 @@ class SparseTopKCategoricalAccuracy(reduction_metrics.MeanMetricWrapper):
     0.5
     """
 
+    # `from_sorted_ids` is saved only when set, as Keras 3 does.
+    _config_attributes = ("k",)
+
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids=False):
         metrics_utils.check_positive_int(k, "k", self.__class__.__name__)
         super().__init__(fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=from_sorted_ids)
-        self.k = k
         self.from_sorted_ids = from_sorted_ids
         self._direction = "up"
 
     def get_config(self):
-        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        config = super().get_config()
         if self.from_sorted_ids:
             config["from_sorted_ids"] = True
         return config

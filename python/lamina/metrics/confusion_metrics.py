@@ -30,19 +30,21 @@ def _check_class_id(class_id, owner):
 
 
 class _ConfusionMatrixConditionCount(Metric):
-    """Counts one cell of the confusion matrix at each threshold.
+    """Counts one cell of the confusion matrix (the subclass's `_confusion_matrix_cond`) at each
+    threshold.
 
     Args:
-        confusion_matrix_cond: The `ConfusionMatrix` cell to count.
         thresholds: (Optional) a float or a list of floats in [0, 1]; a prediction is
             positive when above the threshold. Defaults to 0.5.
         name: (Optional) string name of the metric instance.
         dtype: (Optional) data type of the metric result.
     """
 
-    def __init__(self, confusion_matrix_cond, thresholds=None, name=None, dtype=None):
+    # The `ConfusionMatrix` cell to count.
+    _confusion_matrix_cond = None
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self._confusion_matrix_cond = confusion_matrix_cond
         self.init_thresholds = thresholds
         self.thresholds = metrics_utils.parse_init_thresholds(thresholds, default_threshold=0.5)
         self.accumulator = self.add_variable(
@@ -90,9 +92,7 @@ class FalsePositives(_ConfusionMatrixConditionCount):
     2.0
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
-        super().__init__(ConfusionMatrix.FALSE_POSITIVES, thresholds=thresholds, name=name,
-                         dtype=dtype)
+    _confusion_matrix_cond = ConfusionMatrix.FALSE_POSITIVES
 
 
 class FalseNegatives(_ConfusionMatrixConditionCount):
@@ -111,9 +111,7 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
     2.0
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
-        super().__init__(ConfusionMatrix.FALSE_NEGATIVES, thresholds=thresholds, name=name,
-                         dtype=dtype)
+    _confusion_matrix_cond = ConfusionMatrix.FALSE_NEGATIVES
 
 
 class TrueNegatives(_ConfusionMatrixConditionCount):
@@ -132,9 +130,7 @@ class TrueNegatives(_ConfusionMatrixConditionCount):
     2.0
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
-        super().__init__(ConfusionMatrix.TRUE_NEGATIVES, thresholds=thresholds, name=name,
-                         dtype=dtype)
+    _confusion_matrix_cond = ConfusionMatrix.TRUE_NEGATIVES
 
 
 class TruePositives(_ConfusionMatrixConditionCount):
@@ -153,9 +149,7 @@ class TruePositives(_ConfusionMatrixConditionCount):
     2.0
     """
 
-    def __init__(self, thresholds=None, name=None, dtype=None):
-        super().__init__(ConfusionMatrix.TRUE_POSITIVES, thresholds=thresholds, name=name,
-                         dtype=dtype)
+    _confusion_matrix_cond = ConfusionMatrix.TRUE_POSITIVES
 
 
 class _PrecisionRecallBase(Metric):
@@ -291,7 +285,16 @@ class SensitivitySpecificityBase(Metric):
         dtype: (Optional) data type of the metric result.
     """
 
+    # A subclass's constrained rate (also the name of its first argument, saved in the config)
+    # and the rate it maximises under that constraint: keys of `_rates()`.
+    _constrained = None
+    _maximized = None
+
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if self._constrained is not None:
+            _check_unit_interval(value, self._constrained)
+            setattr(self, self._constrained, value)
+            self.num_thresholds = num_thresholds
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         if num_thresholds <= 0:
@@ -339,18 +342,26 @@ class SensitivitySpecificityBase(Metric):
             sample_weight=sample_weight,
         )
 
-    def reset_state(self):
-        for v in self.variables:
-            v.assign(ops.zeros(v.shape, dtype=v.dtype))
+    def result(self):
+        if self._constrained is None:  # a custom subclass computes its own result
+            return super().result()
+        rates = self._rates()
+        return self._find_max_under_constraint(rates[self._constrained], rates[self._maximized])
 
     def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id}
+        config = {**super().get_config(), "class_id": self.class_id}
+        if self._constrained is not None:
+            config.update({"num_thresholds": self.num_thresholds,
+                           self._constrained: getattr(self, self._constrained)})
+        return config
 
     def _rates(self):
         tp, fp = self.true_positives, self.false_positives
         tn, fn = self.true_negatives, self.false_negatives
+        sensitivity = divide_no_nan(tp, ops.add(tp, fn))
         return {
-            "sensitivity": divide_no_nan(tp, ops.add(tp, fn)),
+            "sensitivity": sensitivity,
+            "recall": sensitivity,
             "specificity": divide_no_nan(tn, ops.add(tn, fp)),
             "precision": divide_no_nan(tp, ops.add(tp, fp)),
         }
@@ -387,20 +398,12 @@ class SensitivityAtSpecificity(SensitivitySpecificityBase):
     0.5
     """
 
+    _constrained = "specificity"
+    _maximized = "sensitivity"
+
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        _check_unit_interval(specificity, "specificity")
-        self.specificity = specificity
-        self.num_thresholds = num_thresholds
-        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._find_max_under_constraint(rates["specificity"], rates["sensitivity"])
-
-    def get_config(self):
-        config = {"num_thresholds": self.num_thresholds, "specificity": self.specificity}
-        return {**super().get_config(), **config}
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
 
 
 class SpecificityAtSensitivity(SensitivitySpecificityBase):
@@ -421,20 +424,12 @@ class SpecificityAtSensitivity(SensitivitySpecificityBase):
     0.6667
     """
 
+    _constrained = "sensitivity"
+    _maximized = "specificity"
+
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        _check_unit_interval(sensitivity, "sensitivity")
-        self.sensitivity = sensitivity
-        self.num_thresholds = num_thresholds
-        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._find_max_under_constraint(rates["sensitivity"], rates["specificity"])
-
-    def get_config(self):
-        config = {"num_thresholds": self.num_thresholds, "sensitivity": self.sensitivity}
-        return {**super().get_config(), **config}
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
 
 
 class PrecisionAtRecall(SensitivitySpecificityBase):
@@ -455,20 +450,12 @@ class PrecisionAtRecall(SensitivitySpecificityBase):
     0.5
     """
 
+    _constrained = "recall"
+    _maximized = "precision"
+
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
-        _check_unit_interval(recall, "recall")
-        self.recall = recall
-        self.num_thresholds = num_thresholds
-        super().__init__(value=recall, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._find_max_under_constraint(rates["sensitivity"], rates["precision"])
-
-    def get_config(self):
-        config = {"num_thresholds": self.num_thresholds, "recall": self.recall}
-        return {**super().get_config(), **config}
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
 
 
 class RecallAtPrecision(SensitivitySpecificityBase):
@@ -489,20 +476,12 @@ class RecallAtPrecision(SensitivitySpecificityBase):
     0.5
     """
 
+    _constrained = "precision"
+    _maximized = "recall"
+
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
-        _check_unit_interval(precision, "precision")
-        self.precision = precision
-        self.num_thresholds = num_thresholds
-        super().__init__(value=precision, num_thresholds=num_thresholds, class_id=class_id,
-                         name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._find_max_under_constraint(rates["precision"], rates["sensitivity"])
-
-    def get_config(self):
-        config = {"num_thresholds": self.num_thresholds, "precision": self.precision}
-        return {**super().get_config(), **config}
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
 
 
 class AUC(Metric):

@@ -144,14 +144,12 @@ class PearsonCorrelation(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ("axis",)
+
     def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
         super().__init__(fn=pearson_correlation, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
         # Metric should be maximized during optimization.
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "axis": self.axis}
 
 
 class ConcordanceCorrelation(reduction_metrics.MeanMetricWrapper):
@@ -184,11 +182,9 @@ class ConcordanceCorrelation(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ("axis",)
+
     def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
         super().__init__(fn=concordance_correlation, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
         # Metric should be maximized during optimization.
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "axis": self.axis}

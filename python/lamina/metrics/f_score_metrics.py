@@ -158,14 +158,8 @@ class FBetaScore(Metric):
             f_score = ops.mean(f_score)
         return ops.cast(f_score, self.dtype)
 
-    def reset_state(self):
-        for v in self.variables:
-            v.assign(ops.zeros(v.shape, dtype=v.dtype))
-
     def get_config(self):
         config = {
-            "name": self.name,
-            "dtype": self.dtype,
             "average": self.average,
             "beta": self.beta,
             "threshold": self.threshold,

@@ -31,13 +31,12 @@ class Hinge(reduction_metrics.MeanMetricWrapper):
     1.1
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="hinge", dtype=None):
         super().__init__(fn=hinge, name=name, dtype=dtype)
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class SquaredHinge(reduction_metrics.MeanMetricWrapper):
@@ -63,13 +62,12 @@ class SquaredHinge(reduction_metrics.MeanMetricWrapper):
     1.46
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(fn=squared_hinge, name=name, dtype=dtype)
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class CategoricalHinge(reduction_metrics.MeanMetricWrapper):
@@ -95,10 +93,9 @@ class CategoricalHinge(reduction_metrics.MeanMetricWrapper):
     1.2
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(fn=categorical_hinge, name=name, dtype=dtype)
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}

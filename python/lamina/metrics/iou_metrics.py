@@ -69,6 +69,9 @@ class _IoUBase(Metric):
         axis: The dimension containing the class scores of dense inputs. Defaults to `-1`.
     """
 
+    # The keys of `get_config`, in Keras 3's order (each the name of an attribute).
+    _config_keys = ("name", "dtype")
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
         _check_num_classes(num_classes, self.__class__.__name__)
@@ -167,6 +170,9 @@ class _IoUBase(Metric):
     def reset_state(self):
         self.total_cm.assign(ops.zeros(self.total_cm.shape, dtype=self.total_cm.dtype))
 
+    def get_config(self):
+        return {key: getattr(self, key) for key in self._config_keys}
+
 
 class IoU(_IoUBase):
     """Computes the Intersection-Over-Union metric for specific target classes.
@@ -222,6 +228,11 @@ class IoU(_IoUBase):
     0.1429
     """
 
+    _config_keys = (
+        "name", "dtype", "num_classes", "target_class_ids", "ignore_class", "sparse_y_true",
+        "sparse_y_pred", "axis",
+    )
+
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
         super().__init__(
@@ -262,17 +273,6 @@ class IoU(_IoUBase):
         iou = ops.where(valid, ops.divide(true_positives, ops.add(denominator, eps)), 0.0)
         return ops.cast(ops.divide(ops.sum(iou), ops.add(num_valid, eps)), "float32")
 
-    def get_config(self):
-        config = {
-            "num_classes": self.num_classes,
-            "target_class_ids": self.target_class_ids,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
-        return {**super().get_config(), **config}
-
 
 class BinaryIoU(IoU):
     """Computes the Intersection-Over-Union metric for class 0 and/or 1.
@@ -311,6 +311,8 @@ class BinaryIoU(IoU):
     0.1736
     """
 
+    _config_keys = ("target_class_ids", "threshold", "name", "dtype")
+
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
         super().__init__(
             num_classes=2,
@@ -333,14 +335,6 @@ class BinaryIoU(IoU):
         y_pred = metrics_utils.as_tensor(y_pred, "float32")
         y_pred = ops.cast(ops.greater_equal(y_pred, self.threshold), self.dtype)
         return super().update_state(y_true, y_pred, sample_weight)
-
-    def get_config(self):
-        return {
-            "target_class_ids": self.target_class_ids,
-            "threshold": self.threshold,
-            "name": self.name,
-            "dtype": self.dtype,
-        }
 
 
 class MeanIoU(IoU):
@@ -381,6 +375,10 @@ class MeanIoU(IoU):
     0.2381
     """
 
+    _config_keys = (
+        "num_classes", "name", "dtype", "ignore_class", "sparse_y_true", "sparse_y_pred", "axis",
+    )
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
         _check_num_classes(num_classes, self.__class__.__name__)
@@ -394,17 +392,6 @@ class MeanIoU(IoU):
             sparse_y_true=sparse_y_true,
             sparse_y_pred=sparse_y_pred,
         )
-
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
 
 
 class OneHotIoU(IoU):
@@ -443,6 +430,11 @@ class OneHotIoU(IoU):
     0.0714
     """
 
+    _config_keys = (
+        "num_classes", "target_class_ids", "name", "dtype", "ignore_class", "sparse_y_pred",
+        "axis",
+    )
+
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_pred=False, axis=-1):
         super().__init__(
@@ -455,17 +447,6 @@ class OneHotIoU(IoU):
             sparse_y_pred=sparse_y_pred,
             axis=axis,
         )
-
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "target_class_ids": self.target_class_ids,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
 
 
 class OneHotMeanIoU(MeanIoU):
@@ -502,6 +483,8 @@ class OneHotMeanIoU(MeanIoU):
     0.0476
     """
 
+    _config_keys = ("num_classes", "name", "dtype", "ignore_class", "sparse_y_pred", "axis")
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_pred=False, axis=-1):
         super().__init__(
@@ -513,13 +496,3 @@ class OneHotMeanIoU(MeanIoU):
             sparse_y_true=False,
             sparse_y_pred=sparse_y_pred,
         )
-
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }

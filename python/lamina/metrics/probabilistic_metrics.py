@@ -45,12 +45,11 @@ class KLDivergence(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="kl_divergence", dtype=None):
         # Wrapping the `kl_divergence` loss makes the metric's direction "down".
         super().__init__(fn=kl_divergence, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class Poisson(reduction_metrics.MeanMetricWrapper):
@@ -86,12 +85,11 @@ class Poisson(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="poisson", dtype=None):
         # Wrapping the `poisson` loss makes the metric's direction "down".
         super().__init__(fn=poisson, name=name, dtype=dtype)
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class BinaryCrossentropy(reduction_metrics.MeanMetricWrapper):
@@ -130,6 +128,8 @@ class BinaryCrossentropy(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ("from_logits", "label_smoothing")
+
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
         super().__init__(
@@ -139,18 +139,8 @@ class BinaryCrossentropy(reduction_metrics.MeanMetricWrapper):
             from_logits=from_logits,
             label_smoothing=label_smoothing,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-        }
 
 
 class CategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
@@ -193,6 +183,8 @@ class CategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ("from_logits", "label_smoothing", "axis")
+
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
         super().__init__(
@@ -203,20 +195,8 @@ class CategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
 
 
 class SparseCategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
@@ -257,6 +237,8 @@ class SparseCategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
     ```
     """
 
+    _config_attributes = ("from_logits", "ignore_class", "axis")
+
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
         super().__init__(
@@ -267,17 +249,5 @@ class SparseCategoricalCrossentropy(reduction_metrics.MeanMetricWrapper):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
         # Metric should be minimized during optimization.
         self._direction = "down"
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            "axis": self.axis,
-        }

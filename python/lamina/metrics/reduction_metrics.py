@@ -179,10 +179,18 @@ class MeanMetricWrapper(Mean):
     ```
     """
 
+    # A built-in subclass's config, as Keras 3 writes it: `name` and `dtype`, then these `fn`
+    # arguments (each also kept as an attribute of the same name). None: the wrapper's own config,
+    # with the serialized `fn` and all its arguments.
+    _config_attributes = None
+
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        for key in self._config_attributes or ():
+            if key in kwargs:
+                setattr(self, key, kwargs[key])
         # Wrapping a loss: the metric should go down during training.
         from lamina import losses
 
@@ -207,9 +215,14 @@ class MeanMetricWrapper(Mean):
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
+        """Returns the config: name, dtype, the serialized `fn` and its keyword arguments (for a
+        built-in subclass: name, dtype and the arguments Keras 3 saves)."""
         from lamina.saving import serialization_lib
 
         config = super().get_config()
+        if self._config_attributes is not None:
+            config.update({key: getattr(self, key) for key in self._config_attributes})
+            return config
         config["fn"] = serialization_lib.serialize_keras_object(self._fn)
         config.update(serialization_lib.serialize_keras_object(self._fn_kwargs))
         return config

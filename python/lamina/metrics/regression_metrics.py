@@ -67,12 +67,11 @@ class MeanSquaredError(reduction_metrics.MeanMetricWrapper):
     0.25
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(fn=mean_squared_error, name=name, dtype=dtype)
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class MeanAbsoluteError(reduction_metrics.MeanMetricWrapper):
@@ -92,12 +91,11 @@ class MeanAbsoluteError(reduction_metrics.MeanMetricWrapper):
     0.25
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name, dtype=dtype)
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class MeanAbsolutePercentageError(reduction_metrics.MeanMetricWrapper):
@@ -117,12 +115,11 @@ class MeanAbsolutePercentageError(reduction_metrics.MeanMetricWrapper):
     25.0
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(mean_absolute_percentage_error, name, dtype=dtype)
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class MeanSquaredLogarithmicError(reduction_metrics.MeanMetricWrapper):
@@ -143,12 +140,11 @@ class MeanSquaredLogarithmicError(reduction_metrics.MeanMetricWrapper):
     0.1201
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name, dtype=dtype)
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class RootMeanSquaredError(reduction_metrics.Mean):
@@ -211,13 +207,11 @@ class CosineSimilarity(reduction_metrics.MeanMetricWrapper):
     0.5
     """
 
+    _config_attributes = ("axis",)
+
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(cosine_similarity, name, dtype=dtype, axis=axis)
-        self.axis = axis
         self._direction = "up"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "axis": self.axis}
 
 
 class LogCoshError(reduction_metrics.MeanMetricWrapper):
@@ -237,12 +231,11 @@ class LogCoshError(reduction_metrics.MeanMetricWrapper):
     0.1084
     """
 
+    _config_attributes = ()
+
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(log_cosh, name, dtype=dtype)
         self._direction = "down"
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
 
 
 class R2Score(Metric):
@@ -366,14 +359,8 @@ class R2Score(Metric):
                                                           (n - 1.0) / (n - p - 1.0)))
         return ops.cast(r2_score, self.dtype)
 
-    def reset_state(self):
-        for v in self.variables:
-            v.assign(ops.zeros(v.shape, dtype=v.dtype))
-
     def get_config(self):
         config = {
-            "name": self.name,
-            "dtype": self.dtype,
             "class_aggregation": self.class_aggregation,
             "num_regressors": self.num_regressors,
         }

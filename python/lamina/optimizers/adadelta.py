@@ -39,6 +39,7 @@ class Adadelta(optimizer.Optimizer):
     """
 
     _kernel = "adadelta"
+    _hyperparameters = ("rho", "epsilon")
 
     def __init__(
         self,
@@ -57,22 +58,7 @@ class Adadelta(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.rho = rho
-        self.epsilon = epsilon
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the accumulated squared gradients and squared updates.
@@ -86,17 +72,10 @@ class Adadelta(optimizer.Optimizer):
         self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
             var_list, ["accumulated_grad", "accumulated_delta_var"]
         )
-        self._slot_lists = [
-            None if g is None else [g, d] for g, d in zip(self._accumulated_grads, self._accumulated_delta_vars)
-        ]
+        self._slot_lists = optimizer.group_slots(self._accumulated_grads, self._accumulated_delta_vars)
 
     def _kernel_hyper(self, learning_rate):
         return [learning_rate, float(self.rho), float(self.epsilon)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rho": self.rho, "epsilon": self.epsilon})
-        return config
 
 
 Adadelta.__doc__ = Adadelta.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -39,6 +39,7 @@ class Adagrad(optimizer.Optimizer):
     """
 
     _kernel = "adagrad"
+    _hyperparameters = ("initial_accumulator_value", "epsilon")
 
     def __init__(
         self,
@@ -57,22 +58,7 @@ class Adagrad(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the accumulators (filled with `initial_accumulator_value`).
@@ -85,15 +71,10 @@ class Adagrad(optimizer.Optimizer):
         super().build(var_list)
         initializer = initializers.Constant(self.initial_accumulator_value)
         self._accumulators = self.add_optimizer_variables(var_list, "accumulator", initializer=initializer)
-        self._slot_lists = [None if a is None else [a] for a in self._accumulators]
+        self._slot_lists = optimizer.group_slots(self._accumulators)
 
     def _kernel_hyper(self, learning_rate):
         return [learning_rate, float(self.epsilon)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon})
-        return config
 
 
 Adagrad.__doc__ = Adagrad.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

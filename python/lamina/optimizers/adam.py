@@ -42,6 +42,7 @@ class Adam(optimizer.Optimizer):
     """
 
     _kernel = "adam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     def __init__(
         self,
@@ -62,24 +63,7 @@ class Adam(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = amsgrad
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the momentums and velocities (and, with `amsgrad`, the velocity maxima).
@@ -91,26 +75,16 @@ class Adam(optimizer.Optimizer):
             return
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
+        slots = [self._momentums, self._velocities]
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
-            self._slot_lists = [
-                None if m is None else [m, v, vh]
-                for m, v, vh in zip(self._momentums, self._velocities, self._velocity_hats)
-            ]
-        else:
-            self._slot_lists = [None if m is None else [m, v] for m, v in zip(self._momentums, self._velocities)]
+            slots.append(self._velocity_hats)
+        self._slot_lists = optimizer.group_slots(*slots)
 
     def _kernel_hyper(self, learning_rate):
         t = self._iteration_value() + 1
         beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
         return [learning_rate, beta_1, beta_2, float(self.epsilon), beta_1**t, beta_2**t]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
-        )
-        return config
 
 
 Adam.__doc__ = Adam.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -33,6 +33,7 @@ class Adamax(optimizer.Optimizer):
     """
 
     _kernel = "adamax"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self,
@@ -52,23 +53,7 @@ class Adamax(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the momentums (m) and the exponentially weighted infinity norms (u).
@@ -80,17 +65,12 @@ class Adamax(optimizer.Optimizer):
             return
         super().build(var_list)
         self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
-        self._slot_lists = [None if m is None else [m, u] for m, u in zip(self._m, self._u)]
+        self._slot_lists = optimizer.group_slots(self._m, self._u)
 
     def _kernel_hyper(self, learning_rate):
         t = self._iteration_value() + 1
         beta_1 = float(self.beta_1)
         return [learning_rate, beta_1, float(self.beta_2), float(self.epsilon), beta_1**t]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
 
 
 Adamax.__doc__ = Adamax.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -51,6 +51,10 @@ class Ftrl(optimizer.Optimizer):
     """
 
     _kernel = "ftrl"
+    _hyperparameters = (
+        "learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
+        "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta",
+    )
 
     def __init__(
         self,
@@ -73,51 +77,17 @@ class Ftrl(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
-        if initial_accumulator_value < 0.0:
-            raise ValueError(
-                "`initial_accumulator_value` needs to be positive or zero. Received: "
-                f"initial_accumulator_value={initial_accumulator_value}."
-            )
-        if learning_rate_power > 0.0:
-            raise ValueError(
-                "`learning_rate_power` needs to be negative or zero. Received: "
-                f"learning_rate_power={learning_rate_power}."
-            )
-        if l1_regularization_strength < 0.0:
-            raise ValueError(
-                "`l1_regularization_strength` needs to be positive or zero. Received: "
-                f"l1_regularization_strength={l1_regularization_strength}."
-            )
-        if l2_regularization_strength < 0.0:
-            raise ValueError(
-                "`l2_regularization_strength` needs to be positive or zero. Received: "
-                f"l2_regularization_strength={l2_regularization_strength}."
-            )
-        if l2_shrinkage_regularization_strength < 0.0:
-            raise ValueError(
-                "`l2_shrinkage_regularization_strength` needs to be positive or zero. Received: "
-                f"l2_shrinkage_regularization_strength={l2_shrinkage_regularization_strength}."
-            )
-        self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
+        super().__init__(**optimizer.constructor_arguments(locals()))
+        # Keras' checks, in its order: the power must be <= 0, the others >= 0.
+        for arg, must_be_negative in (
+            ("initial_accumulator_value", False), ("learning_rate_power", True),
+            ("l1_regularization_strength", False), ("l2_regularization_strength", False),
+            ("l2_shrinkage_regularization_strength", False),
+        ):
+            value = getattr(self, arg)
+            if value > 0.0 if must_be_negative else value < 0.0:
+                sign = "negative" if must_be_negative else "positive"
+                raise ValueError(f"`{arg}` needs to be {sign} or zero. Received: {arg}={value}.")
 
     def build(self, var_list):
         """Creates the accumulators (filled with `initial_accumulator_value`) and the linear
@@ -133,7 +103,7 @@ class Ftrl(optimizer.Optimizer):
         self._accumulators, self._linears = self.add_optimizer_variables(
             var_list, ["accumulator", "linear"], initializer=[accumulator_initializer, "zeros"]
         )
-        self._slot_lists = [None if a is None else [a, lin] for a, lin in zip(self._accumulators, self._linears)]
+        self._slot_lists = optimizer.group_slots(self._accumulators, self._linears)
 
     def _kernel_hyper(self, learning_rate):
         # beta / (2 * lr) with IEEE semantics (inf or nan at lr == 0, as Keras computes it).
@@ -143,20 +113,6 @@ class Ftrl(optimizer.Optimizer):
             )
         return [learning_rate, float(self.learning_rate_power), float(self.l1_regularization_strength), l2,
                 float(self.l2_shrinkage_regularization_strength)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-                "beta": self.beta,
-            }
-        )
-        return config
 
 
 Ftrl.__doc__ = Ftrl.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -39,6 +39,7 @@ class Lion(optimizer.Optimizer):
     """
 
     _kernel = "lion"
+    _hyperparameters = ("beta_1", "beta_2")
 
     def __init__(
         self,
@@ -57,22 +58,7 @@ class Lion(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
+        super().__init__(**optimizer.constructor_arguments(locals()))
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
                 "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates "
@@ -89,15 +75,10 @@ class Lion(optimizer.Optimizer):
             return
         super().build(var_list)
         self._momentums = self.add_optimizer_variables(var_list, "momentum")
-        self._slot_lists = [None if m is None else [m] for m in self._momentums]
+        self._slot_lists = optimizer.group_slots(self._momentums)
 
     def _kernel_hyper(self, learning_rate):
         return [learning_rate, float(self.beta_1), float(self.beta_2)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2})
-        return config
 
 
 Lion.__doc__ = Lion.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -36,6 +36,7 @@ class Nadam(optimizer.Optimizer):
     """
 
     _kernel = "nadam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self,
@@ -55,23 +56,7 @@ class Nadam(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the momentums and velocities, and the momentum-schedule product.
@@ -85,7 +70,7 @@ class Nadam(optimizer.Optimizer):
         dtype = var_list[0].dtype if var_list else None
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
-        self._slot_lists = [None if m is None else [m, v] for m, v in zip(self._momentums, self._velocities)]
+        self._slot_lists = optimizer.group_slots(self._momentums, self._velocities)
         self._u_product = self.add_variable(shape=(), initializer="ones", dtype=dtype, name="u_product")
 
     def _kernel_prepare_step(self):
@@ -107,11 +92,6 @@ class Nadam(optimizer.Optimizer):
         u_product_t_1 = u_product_t * u_t_1
         return [learning_rate, beta_1, beta_2, float(self.epsilon), u_t, u_t_1, u_product_t, u_product_t_1,
                 beta_2**t]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
 
 
 Nadam.__doc__ = Nadam.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -1,11 +1,12 @@
 """``lamina.optimizers.Optimizer``: Keras 3's optimizer base class, with the fused Rust update.
 
-Built-in optimizers name their update rule (`_kernel`, e.g. ``"adam"``), keep one list of slot
-variables per model variable (`_slot_lists`, built in `build`) and give the step's scalar
-hyperparameters (`_kernel_hyper`). One call to the engine's ``_optimizer_update`` then applies
-decoupled weight decay and the update to every variable and its slots. A subclass that overrides
-`update_step` gets Keras' per-variable path instead (weight decay, then `update_step` for each
-variable), so custom update rules keep working.
+Built-in optimizers name their update rule (`_kernel`, e.g. ``"adam"``) and their own
+hyperparameters (`_hyperparameters`, set from the constructor and saved in the config), keep one
+list of slot variables per model variable (`_slot_lists`, built in `build` with `group_slots`)
+and give the step's scalar hyperparameters (`_kernel_hyper`). One call to the engine's
+``_optimizer_update`` then applies decoupled weight decay and the update to every variable and
+its slots. A subclass that overrides `update_step` gets Keras' per-variable path instead (weight
+decay, then `update_step` for each variable), so custom update rules keep working.
 """
 
 from lamina import _lamina
@@ -19,14 +20,51 @@ _KERNEL_DTYPES = ("float32", "float64")
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
+def constructor_arguments(arguments):
+    """The arguments a built-in optimizer's `__init__` received, to pass on to `super().__init__`.
+
+    A built-in optimizer spells out Keras' signature and hands everything on in one call:
+    ``super().__init__(**optimizer.constructor_arguments(locals()))``.
+
+    Args:
+        arguments: The `locals()` of the `__init__`, taken before it binds anything else (its
+            parameters, with the extra keyword arguments under ``"kwargs"``).
+
+    Returns:
+        A dict of keyword arguments: the named parameters, then the extra keyword arguments.
+    """
+    named = {k: v for k, v in arguments.items() if k not in ("self", "__class__", "kwargs")}
+    return {**named, **arguments.get("kwargs", {})}
+
+
+def group_slots(*slot_variables):
+    """Groups slot variables per model variable, in the order the fused update reads them.
+
+    Args:
+        *slot_variables: Lists of slot variables (one list per slot kind, as returned by
+            `add_optimizer_variables`; None for a variable without state).
+
+    Returns:
+        One list of slot variables per model variable, or None where the model variable has no
+        state (``overwrite_with_gradient``).
+    """
+    return [None if group[0] is None else list(group) for group in zip(*slot_variables)]
+
+
 class Optimizer(base_optimizer.BaseOptimizer):
     __doc__ = base_optimizer.BaseOptimizer.__doc__
 
     # The kind of fused update (`lamina._lamina._optimizer_update`) of a built-in optimizer.
     _kernel = None
+    # A built-in optimizer's own constructor arguments, in config order: each is set as an
+    # attribute of the same name and added to `get_config`.
+    _hyperparameters = ()
 
     def __init__(self, *args, **kwargs):
+        hyperparameters = {name: kwargs.pop(name) for name in self._hyperparameters if name in kwargs}
         super().__init__(*args, **kwargs)
+        for name, value in hyperparameters.items():
+            setattr(self, name, value)
         # One list of slot variables per model variable (in build order), for the fused update.
         self._slot_lists = []
 
@@ -121,6 +159,12 @@ class Optimizer(base_optimizer.BaseOptimizer):
         variable.assign(var32.value)
         for s, s32 in zip(slots, slots32):
             s.assign(s32.value)
+
+    def get_config(self):
+        """Returns the config of the optimizer: the base arguments, then `_hyperparameters`."""
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self._hyperparameters})
+        return config
 
 
 base_optimizer_keyword_args = base_optimizer.base_optimizer_keyword_args

@@ -42,6 +42,7 @@ class RMSprop(optimizer.Optimizer):
     """
 
     _kernel = "rmsprop"
+    _hyperparameters = ("rho", "momentum", "epsilon", "centered")
 
     def __init__(
         self,
@@ -62,24 +63,7 @@ class RMSprop(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+        super().__init__(**optimizer.constructor_arguments(locals()))
 
     def build(self, var_list):
         """Creates the velocities, then the momentums (if `momentum` > 0), then the average
@@ -92,35 +76,20 @@ class RMSprop(optimizer.Optimizer):
             return
         super().build(var_list)
         self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        slots = [self._velocities]
         self._momentums = []
         if self.momentum > 0:
             self._momentums = self.add_optimizer_variables(var_list, "momentum")
+            slots.append(self._momentums)
         self._average_gradients = []
         if self.centered:
             self._average_gradients = self.add_optimizer_variables(var_list, "average_gradient")
-        slot_lists = []
-        for i, velocity in enumerate(self._velocities):
-            if velocity is None:
-                slot_lists.append(None)
-                continue
-            slots = [velocity]
-            if self.momentum > 0:
-                slots.append(self._momentums[i])
-            if self.centered:
-                slots.append(self._average_gradients[i])
-            slot_lists.append(slots)
-        self._slot_lists = slot_lists
+            slots.append(self._average_gradients)
+        self._slot_lists = optimizer.group_slots(*slots)
 
     def _kernel_hyper(self, learning_rate):
         return [learning_rate, float(self.rho), float(self.momentum), float(self.epsilon),
                 1.0 if self.centered else 0.0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
-        )
-        return config
 
 
 RMSprop.__doc__ = RMSprop.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

@@ -46,6 +46,7 @@ class SGD(optimizer.Optimizer):
     """
 
     _kernel = "sgd"
+    _hyperparameters = ("momentum", "nesterov")
 
     def __init__(
         self,
@@ -64,24 +65,9 @@ class SGD(optimizer.Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(
-            learning_rate=learning_rate,
-            name=name,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            **kwargs,
-        )
+        super().__init__(**optimizer.constructor_arguments(locals()))
         if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
             raise ValueError(f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}")
-        self.momentum = momentum
-        self.nesterov = nesterov
 
     def build(self, variables):
         """Creates the `momentums` (one per variable, only when `momentum` is not 0).
@@ -101,11 +87,6 @@ class SGD(optimizer.Optimizer):
 
     def _kernel_hyper(self, learning_rate):
         return [learning_rate, float(self.momentum), 1.0 if self.nesterov else 0.0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"momentum": self.momentum, "nesterov": self.nesterov})
-        return config
 
 
 SGD.__doc__ = SGD.__doc__.replace("{{base_optimizer_keyword_args}}", optimizer.base_optimizer_keyword_args)

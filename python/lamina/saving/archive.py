@@ -127,18 +127,24 @@ def user_block_size(members, weights_name):
     return size
 
 
-def _prefix(members, weights_name, weights_crc, weights_size, block, dos):
-    """The bytes of the user block: the small entries, then the weights entry's header padded
-    to end exactly at `block`. Returns ``(bytes, [_Member])``."""
+def _entries(members, position, infos, dos):
+    """The local headers and data of `members` (``(name, bytes)`` pairs) written from offset
+    `position`; appends their `_Member` records to `infos`. Returns ``([bytes], end offset)``."""
     out = []
-    infos = []
-    position = 0
     for name, data in members:
         member = _Member(name, zlib.crc32(data), len(data), position)
         header = _local_header(member, dos)
         out += [header, data]
         infos.append(member)
         position += len(header) + len(data)
+    return out, position
+
+
+def _prefix(members, weights_name, weights_crc, weights_size, block, dos):
+    """The bytes of the user block: the small entries, then the weights entry's header padded
+    to end exactly at `block`. Returns ``(bytes, [_Member])``."""
+    infos = []
+    out, position = _entries(members, 0, infos, dos)
     weights = _Member(weights_name, weights_crc, weights_size, position)
     bare = len(_local_header(weights, dos))
     padding = block - position - bare
@@ -197,14 +203,7 @@ def _trailer(infos, trailing, dos, end):
     central directory."""
     if callable(trailing):
         trailing = trailing()
-    out = []
-    position = end
-    for name, data in trailing:
-        member = _Member(name, zlib.crc32(data), len(data), position)
-        header = _local_header(member, dos)
-        out += [header, data]
-        infos.append(member)
-        position += len(header) + len(data)
+    out, position = _entries(trailing, end, infos, dos)
     out.append(_end_records(infos, dos, position))
     return b"".join(out)
 

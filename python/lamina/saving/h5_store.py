@@ -89,6 +89,16 @@ class ValueInfo:
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_hard_link(h5py, group, member, name):
+    """Raises KeyError (for the path `name`) when `group` has no `member`, and ValueError when
+    `member` is an external or soft link."""
+    if member not in group:
+        raise KeyError(name)
+    link = group.get(member, default=None, getclass=True, getlink=True)
+    if link in (h5py.ExternalLink, h5py.SoftLink):
+        raise ValueError(f"Not allowed: H5 file with {link.__name__}")
+
+
 def safe_get_group(parent, name):
     """The group `name` (a ``/``-separated path) under `parent`; refuses links to other files,
     soft links and non-groups. Raises KeyError when it does not exist."""
@@ -97,11 +107,7 @@ def safe_get_group(parent, name):
     for part in name.split("/"):
         if not part:
             raise ValueError(f"Invalid path in H5 file: {name}")
-        if part not in current:
-            raise KeyError(name)
-        link = current.get(part, default=None, getclass=True, getlink=True)
-        if link in (h5py.ExternalLink, h5py.SoftLink):
-            raise ValueError(f"Not allowed: H5 file with {link.__name__}")
+        _check_hard_link(h5py, current, part, name)
         current = current[part]
         if not isinstance(current, h5py.Group):
             raise ValueError(f"Invalid H5 file, expected Group but received {type(current)}")
@@ -112,11 +118,7 @@ def safe_get_dataset(group, name):
     """The dataset `name` of `group`; refuses links, external and virtual datasets, and
     "shape bombs" (a huge declared size over almost no stored bytes)."""
     h5py = h5py_module()
-    if name not in group:
-        raise KeyError(name)
-    link = group.get(name, default=None, getclass=True, getlink=True)
-    if link in (h5py.ExternalLink, h5py.SoftLink):
-        raise ValueError(f"Not allowed: H5 file with {link.__name__}")
+    _check_hard_link(h5py, group, name, name)
     dataset = group[name]
     if not isinstance(dataset, h5py.Dataset):
         raise ValueError(f"Invalid H5 file, expected Dataset, received {type(dataset)}")

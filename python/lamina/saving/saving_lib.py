@@ -82,24 +82,35 @@ def serialize_model_as_json(model):
     return config_json, json.dumps(metadata)
 
 
+def _json_object(text, source, filename, shown):
+    """The dict that `text` (the JSON of the archive member `filename`) holds.
+
+    Raises:
+        ValueError: for invalid JSON, or a JSON value that is not an object (echoed with
+            `shown`).
+    """
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise ValueError(
+            f"The file '{source}' is not a valid `.keras` file: its {filename} is not valid JSON "
+            f"({e})."
+        ) from e
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"The file '{source}' is not a valid `.keras` file: its {filename} is not a JSON "
+            f"object. Received: {shown(value)}"
+        )
+    return value
+
+
 def check_metadata(metadata_json, source):
     """Refuses a file written by a newer major version of the format than lamina reads.
 
     Raises:
         ValueError: for invalid metadata or a newer format version.
     """
-    try:
-        metadata = json.loads(metadata_json)
-    except ValueError as e:
-        raise ValueError(
-            f"The file '{source}' is not a valid `.keras` file: its {METADATA_FILENAME} is not "
-            f"valid JSON ({e})."
-        ) from e
-    if not isinstance(metadata, dict):
-        raise ValueError(
-            f"The file '{source}' is not a valid `.keras` file: its {METADATA_FILENAME} is not "
-            f"a JSON object. Received: {metadata!r}"
-        )
+    metadata = _json_object(metadata_json, source, METADATA_FILENAME, shown=repr)
     version = metadata.get("keras_version")
     if version is None:
         return metadata
@@ -201,19 +212,7 @@ def parse_config_json(config_json, source="<config>"):
     Raises:
         ValueError: for invalid JSON or a JSON value that is not an object.
     """
-    try:
-        config = json.loads(config_json)
-    except ValueError as e:
-        raise ValueError(
-            f"The file '{source}' is not a valid `.keras` file: its {CONFIG_FILENAME} is not "
-            f"valid JSON ({e})."
-        ) from e
-    if not isinstance(config, dict):
-        raise ValueError(
-            f"The file '{source}' is not a valid `.keras` file: its {CONFIG_FILENAME} is not a "
-            f"JSON object. Received: {str(config)[:200]}"
-        )
-    return config
+    return _json_object(config_json, source, CONFIG_FILENAME, shown=lambda config: str(config)[:200])
 
 
 def model_from_config(config, custom_objects=None, compile=True, safe_mode=True, source="<config>"):

@@ -316,37 +316,29 @@ class CompileMetrics(Metric):
             raise ValueError("Cannot get result() since the metric has not yet been built.")
         results = {}
         counters = {}
-        for mls in self._flat_metrics:
-            if not mls:
-                continue
-            for m in mls.metrics:
-                name = f"{mls.output_name}_{m.name}" if mls.output_name else m.name
-                if name not in counters:
-                    counters[name] = 1
-                else:
-                    index = counters[name]
-                    counters[name] += 1
-                    name = f"{name}_{index}"
-                results[name] = m.result()
-        for mls in self._flat_weighted_metrics:
-            if not mls:
-                continue
-            for m in mls.metrics:
-                name = f"{mls.output_name}_{m.name}" if mls.output_name else m.name
-                if name not in counters:
-                    counters[name] = 1
-                else:
-                    name = f"weighted_{m.name}"
-                    if mls.output_name:
-                        name = f"{mls.output_name}_{name}"
-                    if name not in counters:
-                        counters[name] = 1
-                    else:
-                        index = counters[name]
-                        counters[name] += 1
-                        name = f"{name}_{index}"
-                results[name] = m.result()
+        for weighted, metric_lists in ((False, self._flat_metrics), (True, self._flat_weighted_metrics)):
+            for mls in metric_lists:
+                if not mls:
+                    continue
+                for m in mls.metrics:
+                    name = f"{mls.output_name}_{m.name}" if mls.output_name else m.name
+                    if weighted and name in counters:
+                        # A weighted metric named like an unweighted one gets a `weighted_` prefix.
+                        name = f"weighted_{m.name}"
+                        if mls.output_name:
+                            name = f"{mls.output_name}_{name}"
+                    results[_unique_name(name, counters)] = m.result()
         return results
+
+
+def _unique_name(name, counters):
+    """`name`, or ``name_<n>`` for its n-th repeat (`counters` counts the uses of each name)."""
+    if name not in counters:
+        counters[name] = 1
+        return name
+    index = counters[name]
+    counters[name] += 1
+    return f"{name}_{index}"
 
 
 class _WeightedLoss:
@@ -560,45 +552,29 @@ class CompileLoss:
 
     def call(self, y_true, y_pred, sample_weight=None):
         """The total weighted loss for a batch (None when no output has a loss)."""
-        dtype = self.dtype
         if not tree.is_nested(y_true) and not tree.is_nested(y_pred):
             # Fast path: a single output.
             if not self.built:
                 self.build(y_true, y_pred)
-            total = None
-            for path, loss_fn, weight, _ in self._flat_losses:
-                y_t = _resolve_path(path, y_true)
-                y_p = _resolve_path(path, y_pred)
-                sw = _resolve_path(path, sample_weight) if tree.is_nested(sample_weight) else sample_weight
-                value = loss_fn(y_t, y_p, sw)
-                if value.dtype != dtype:
-                    value = ops.cast(value, dtype)
-                if weight is not None:
-                    value = ops.multiply(value, weight)
-                total = value if total is None else ops.add(total, value)
-            return total
+            return self._weighted_total(y_true, y_pred, sample_weight, [None] * len(self._flat_losses))
 
         y_true = self._align_y_true(y_true, y_pred)
         if not self.built:
             self.build(y_true, y_pred)
-        try:
-            tree.assert_same_structure(self._y_pred_build_structure, y_pred)
-        except ValueError:
-            y_pred = tree.pack_sequence_as(self._y_pred_build_structure, tree.flatten(y_pred))
-        try:
-            tree.assert_same_structure(self._y_true_build_structure, y_true)
-        except ValueError:
-            y_true = tree.pack_sequence_as(self._y_true_build_structure, tree.flatten(y_true))
+        y_pred = _in_structure(self._y_pred_build_structure, y_pred)
+        y_true = _in_structure(self._y_true_build_structure, y_true)
         if tree.is_nested(sample_weight):
             # Per-output sample weights come in the structure of the targets as the user gave
             # them (e.g. a dict by output name): put them where the targets went.
-            sample_weight = self._align_y_true(sample_weight, y_pred)
-            try:
-                tree.assert_same_structure(self._y_true_build_structure, sample_weight)
-            except ValueError:
-                sample_weight = tree.pack_sequence_as(self._y_true_build_structure,
-                                                      tree.flatten(sample_weight))
+            sample_weight = _in_structure(self._y_true_build_structure,
+                                          self._align_y_true(sample_weight, y_pred))
         metrics = self._metrics if self._metrics else [None] * len(self._flat_losses)
+        return self._weighted_total(y_true, y_pred, sample_weight, metrics)
+
+    def _weighted_total(self, y_true, y_pred, sample_weight, metrics):
+        """The weighted sum of the outputs' losses (None when no output has a loss); the
+        unweighted loss of each output also updates its metric, where it has one."""
+        dtype = self.dtype
         total = None
         for (path, loss_fn, weight, _), metric in zip(self._flat_losses, metrics):
             y_t = _resolve_path(path, y_true)
@@ -614,6 +590,15 @@ class CompileLoss:
                 value = ops.multiply(value, weight)
             total = value if total is None else ops.add(total, value)
         return total
+
+
+def _in_structure(structure, value):
+    """`value`, repacked into `structure` from its flat leaves when its structure differs."""
+    try:
+        tree.assert_same_structure(structure, value)
+    except ValueError:
+        return tree.pack_sequence_as(structure, tree.flatten(value))
+    return value
 
 
 def _resolve_path(path, obj):

@@ -65,7 +65,39 @@ def _float_step(step, dtype):
     return ops.cast(step, dtype)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StaircaseDecay(LearningRateSchedule):
+    """What `ExponentialDecay` and `InverseTimeDecay` share: their arguments and config, and the
+    decay progress ``step / decay_steps`` (rounded down with `staircase`)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        super().__init__()
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+        _check_decay_steps(decay_steps)
+
+    def _progress(self, step):
+        """Returns the initial rate as a tensor, the decay progress and their dtype."""
+        initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
+        dtype = initial_learning_rate.dtype
+        p = ops.divide(_float_step(step, dtype), ops.cast(self.decay_steps, dtype))
+        if self.staircase:
+            p = ops.floor(p)
+        return initial_learning_rate, p, dtype
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_StaircaseDecay):
     """A `LearningRateSchedule` that uses an exponential decay schedule.
 
     The learning rate at `step` is
@@ -91,30 +123,11 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_decay_steps(decay_steps)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
-        dtype = initial_learning_rate.dtype
-        p = ops.divide(_float_step(step, dtype), ops.cast(self.decay_steps, dtype))
-        if self.staircase:
-            p = ops.floor(p)
+        initial_learning_rate, p, dtype = self._progress(step)
         return ops.multiply(initial_learning_rate, ops.power(ops.cast(self.decay_rate, dtype), p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -251,7 +264,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StaircaseDecay):
     """A `LearningRateSchedule` that uses an inverse time decay schedule.
 
     The rate at `step` is ``initial_learning_rate / (1 + decay_rate * step / decay_steps)``;
@@ -276,31 +289,12 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_decay_steps(decay_steps)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
-        dtype = initial_learning_rate.dtype
-        p = ops.divide(_float_step(step, dtype), ops.cast(self.decay_steps, dtype))
-        if self.staircase:
-            p = ops.floor(p)
+        initial_learning_rate, p, dtype = self._progress(step)
         denominator = ops.add(ops.cast(1.0, dtype), ops.multiply(ops.cast(self.decay_rate, dtype), p))
         return ops.divide(initial_learning_rate, denominator)
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class CosineDecay(LearningRateSchedule):
