@@ -231,3 +231,15 @@ def test_thread_count_setting():
     assert n >= 1
     with pytest.raises(ValueError):
         lamina._lamina.set_num_threads(0)
+
+
+def test_ml_dtypes_bfloat16_arrays_convert_bit_for_bit():
+    # Keras and JAX hand out bfloat16 weights as ml_dtypes arrays.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    a = np.array([[1.5, -2.25], [3.0e38, 0.0]], dtype=ml_dtypes.bfloat16)
+    t = lamina.ops.convert_to_tensor(a)
+    assert t.dtype == "bfloat16" and tuple(t.shape) == (2, 2)
+    np.testing.assert_array_equal(np.asarray(lamina.ops.cast(t, "float32")), a.astype("float32"))
+    v = lamina.Variable(np.zeros((2, 2)), dtype="bfloat16")
+    v.assign(a)
+    np.testing.assert_array_equal(np.asarray(lamina.ops.cast(v, "float32")), a.astype("float32"))

@@ -59,6 +59,18 @@ fn from_numpy(arr: &Bound<'_, PyUntypedArray>, op: &str, from_list: bool) -> PyR
     grab!(bool);
     grab!(u8);
     grab!(half::f16);
+    if kind == "bfloat16" {
+        // ml_dtypes' bfloat16 (what Keras and JAX hand out): the same 16 bits as half::bf16.
+        let bits = arr.call_method1("view", ("uint16",))?;
+        if let Ok(a) = bits.cast::<PyArrayDyn<u16>>() {
+            let ro = a
+                .try_readonly()
+                .map_err(|e| PyTypeError::new_err(format!("{op}: {e}")))?;
+            return Ok(Tensor::from_array(
+                ro.as_array().mapv(half::bf16::from_bits),
+            ));
+        }
+    }
     Err(to_py(Error::dtype(
         op,
         format!(

@@ -86,9 +86,9 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`.
-/// `parallel` says whether this call may use the pool.
-type MmFn<T> = fn(&Mat<T>, &Mat<T>, &mut [T], usize, usize, usize, bool);
+/// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`,
+/// or `dst += lhs @ rhs` when `accumulate`. `parallel` says whether this call may use the pool.
+type MmFn<T> = fn(&Mat<T>, &Mat<T>, &mut [T], usize, usize, usize, bool, bool);
 
 /// A strided matrix operand: pointer to element [0, 0] and row/column strides in elements.
 pub struct Mat<T> {
@@ -100,21 +100,9 @@ pub struct Mat<T> {
 unsafe impl<T: Sync> Sync for Mat<T> {}
 unsafe impl<T: Sync> Send for Mat<T> {}
 
-fn float_mm<T: Elem + gemm_ty::GemmTy>(
-    l: &Mat<T>,
-    r: &Mat<T>,
-    dst: &mut [T],
-    m: usize,
-    n: usize,
-    k: usize,
-    parallel: bool,
-) {
-    float_mm_acc(l, r, dst, m, n, k, false, parallel)
-}
-
 /// `dst = lhs @ rhs`, or `dst += lhs @ rhs` when `accumulate` (gemm's alpha = 1, read_dst).
 #[allow(clippy::too_many_arguments)]
-fn float_mm_acc<T: Elem + gemm_ty::GemmTy>(
+fn float_mm<T: Elem + gemm_ty::GemmTy>(
     l: &Mat<T>,
     r: &Mat<T>,
     dst: &mut [T],
@@ -192,12 +180,13 @@ pub(crate) fn gemm_2d<T: Elem + gemm_ty::GemmTy>(
         && !in_worker()
         && num_threads() > 1;
     if parallel {
-        install(|| float_mm_acc(&l, &r, dst, m, n, k, accumulate, true));
+        install(|| float_mm(&l, &r, dst, m, n, k, accumulate, true));
     } else {
-        float_mm_acc(&l, &r, dst, m, n, k, accumulate, false);
+        float_mm(&l, &r, dst, m, n, k, accumulate, false);
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn int_mm<T: Elem + Arith>(
     l: &Mat<T>,
     r: &Mat<T>,
@@ -205,13 +194,16 @@ fn int_mm<T: Elem + Arith>(
     m: usize,
     n: usize,
     k: usize,
+    accumulate: bool,
     parallel: bool,
 ) {
     if m == 0 || n == 0 {
         return;
     }
     let row = |i: usize, out: &mut [T]| {
-        out.iter_mut().for_each(|x| *x = T::zero());
+        if !accumulate {
+            out.iter_mut().for_each(|x| *x = T::zero());
+        }
         for p in 0..k {
             // SAFETY: i < m, p < k, j < n are in bounds of the operands by construction.
             let aip = unsafe { *l.ptr.offset(i as isize * l.rs + p as isize * l.cs) };
@@ -306,14 +298,14 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
             install(|| {
                 out.par_chunks_mut(m * n)
                     .enumerate()
-                    .for_each(|(i, dst)| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false))
+                    .for_each(|(i, dst)| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false, false))
             });
         } else {
             for (i, dst) in out.chunks_mut(m * n).enumerate() {
                 if parallel {
-                    install(|| mm(&mat_a(i), &mat_b(i), dst, m, n, k, true));
+                    install(|| mm(&mat_a(i), &mat_b(i), dst, m, n, k, false, true));
                 } else {
-                    mm(&mat_a(i), &mat_b(i), dst, m, n, k, false);
+                    mm(&mat_a(i), &mat_b(i), dst, m, n, k, false, false);
                 }
             }
         }
@@ -381,6 +373,28 @@ mod tests {
             assert_eq!(ci.to_vec::<f64>(), naive(&av, &bv, m, k, n));
             let cf = matmul(&a.cast(DType::F32), &b.cast(DType::F32)).unwrap();
             assert_eq!(cf.to_vec::<f64>(), naive(&av, &bv, m, k, n));
+        }
+    }
+
+    #[test]
+    fn row_vectors_match_naive_in_any_layout() {
+        // (1, k) @ (k, n): small and pool-sized products, a 1-D left operand, a strided row (a
+        // column of a transposed matrix) and a transposed right operand.
+        for &(k, n) in &[(1, 1), (7, 3), (300, 130), (600, 700)] {
+            let (av, bv) = (seq(k), seq(k * n));
+            let a = Tensor::from_vec(&[1, k], av.clone()).unwrap();
+            let b = Tensor::from_vec(&[k, n], bv.clone()).unwrap();
+            let want = naive(&av, &bv, 1, k, n);
+            assert_eq!(matmul(&a, &b).unwrap().to_vec::<f64>(), want, "1x{k}x{n}");
+            let a1 = Tensor::from_vec(&[k], av.clone()).unwrap();
+            assert_eq!(matmul(&a1, &b).unwrap().to_vec::<f64>(), want);
+            let col = Tensor::from_vec(&[k, 1], av.clone()).unwrap();
+            let row = crate::kernels::shape::transpose(&col, None).unwrap();
+            assert_eq!(matmul(&row, &b).unwrap().to_vec::<f64>(), want);
+            let bt = Tensor::from_vec(&[n, k], seq(k * n)).unwrap();
+            let bt = crate::kernels::shape::transpose(&bt, None).unwrap();
+            let want_t = naive(&av, &bt.to_vec::<f64>(), 1, k, n);
+            assert_eq!(matmul(&a, &bt).unwrap().to_vec::<f64>(), want_t);
         }
     }
 

@@ -202,32 +202,77 @@ pub fn layer_norm_grad(
     mean: &Tensor,
     rstd: &Tensor,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let (rows, n) = check("layer_norm_grad", x, &[gamma])?;
-    if g.shape() != x.shape()
-        || g.dtype() != x.dtype()
-        || mean.size() != rows
-        || rstd.size() != rows
-    {
-        return Err(Error::shape(
-            "layer_norm_grad",
-            "gradient or statistics do not match the input",
-        ));
-    }
+    let args = GradIn::check("layer_norm_grad", g, x, gamma, mean, rstd, false)?;
     Ok(match x.dtype() {
-        DType::F32 => layer_norm_grad_t::<f32>(g, x, gamma, mean, rstd, rows, n),
-        _ => layer_norm_grad_t::<f64>(g, x, gamma, mean, rstd, rows, n),
+        DType::F32 => layer_norm_grad_t::<f32>(&args),
+        _ => layer_norm_grad_t::<f64>(&args),
     })
 }
 
-fn layer_norm_grad_t<T: Real>(
-    g: &Tensor,
-    x: &Tensor,
-    gamma: Option<&Tensor>,
-    mean: &Tensor,
-    rstd: &Tensor,
+/// The checked arguments of a normalization backward.
+#[derive(Clone, Copy)]
+struct GradIn<'a> {
+    g: &'a Tensor,
+    x: &'a Tensor,
+    gamma: Option<&'a Tensor>,
+    mean: &'a Tensor,
+    rstd: &'a Tensor,
     rows: usize,
     n: usize,
-) -> (Tensor, Tensor, Tensor) {
+}
+
+impl<'a> GradIn<'a> {
+    /// Checks that `g` matches `x` and that the statistics have one value per row (layer norm)
+    /// or per feature (batch norm), all in `x`'s dtype.
+    fn check(
+        op: &str,
+        g: &'a Tensor,
+        x: &'a Tensor,
+        gamma: Option<&'a Tensor>,
+        mean: &'a Tensor,
+        rstd: &'a Tensor,
+        per_feature: bool,
+    ) -> Result<Self> {
+        let (rows, n) = check(op, x, &[gamma])?;
+        let stats = if per_feature { n } else { rows };
+        let fits = |t: &Tensor| t.size() == stats && t.dtype() == x.dtype();
+        if g.shape() != x.shape() || g.dtype() != x.dtype() || !fits(mean) || !fits(rstd) {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "expects a gradient like the input ({} {}) and {stats} statistics per tensor; \
+                     received a {} gradient of shape {} and statistics of sizes {} and {}",
+                    x.dtype(),
+                    fmt_shape(x.shape()),
+                    g.dtype(),
+                    fmt_shape(g.shape()),
+                    mean.size(),
+                    rstd.size()
+                ),
+            ));
+        }
+        Ok(GradIn {
+            g,
+            x,
+            gamma,
+            mean,
+            rstd,
+            rows,
+            n,
+        })
+    }
+}
+
+fn layer_norm_grad_t<T: Real>(args: &GradIn<'_>) -> (Tensor, Tensor, Tensor) {
+    let GradIn {
+        g,
+        x,
+        gamma,
+        mean,
+        rstd,
+        rows,
+        n,
+    } = *args;
     let (gs, xs, ms, rs) = (data::<T>(g), data::<T>(x), data::<T>(mean), data::<T>(rstd));
     let gam = gamma.map(data::<T>);
     let inv_n = T::from_f64(1.0 / n.max(1) as f64);
@@ -332,28 +377,23 @@ pub fn batch_norm_grad(
     mean: &Tensor,
     rstd: &Tensor,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let (rows, n) = check("batch_norm_grad", x, &[gamma, Some(mean), Some(rstd)])?;
-    if g.shape() != x.shape() || g.dtype() != x.dtype() {
-        return Err(Error::shape(
-            "batch_norm_grad",
-            "the gradient does not match the input",
-        ));
-    }
+    let args = GradIn::check("batch_norm_grad", g, x, gamma, mean, rstd, true)?;
     Ok(match x.dtype() {
-        DType::F32 => batch_norm_grad_t::<f32>(g, x, gamma, mean, rstd, rows, n),
-        _ => batch_norm_grad_t::<f64>(g, x, gamma, mean, rstd, rows, n),
+        DType::F32 => batch_norm_grad_t::<f32>(&args),
+        _ => batch_norm_grad_t::<f64>(&args),
     })
 }
 
-fn batch_norm_grad_t<T: Real>(
-    g: &Tensor,
-    x: &Tensor,
-    gamma: Option<&Tensor>,
-    mean: &Tensor,
-    rstd: &Tensor,
-    rows: usize,
-    n: usize,
-) -> (Tensor, Tensor, Tensor) {
+fn batch_norm_grad_t<T: Real>(args: &GradIn<'_>) -> (Tensor, Tensor, Tensor) {
+    let GradIn {
+        g,
+        x,
+        gamma,
+        mean,
+        rstd,
+        rows,
+        n,
+    } = *args;
     let (gs, xs, ms, rs) = (data::<T>(g), data::<T>(x), data::<T>(mean), data::<T>(rstd));
     let gam: Vec<T> = match gamma {
         Some(w) => data::<T>(w).into_owned(),
