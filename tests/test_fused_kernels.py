@@ -291,3 +291,14 @@ def test_fused_kernels_dropout_and_training_are_bitwise_identical_at_1_and_2_thr
         _lamina.set_num_threads(old)
     for a, b in zip(one, two):
         assert a.tobytes() == b.tobytes()
+
+
+def test_dense_relu_keeps_nan_like_the_relu_op():
+    x = np.array([[np.nan, 1.0], [-1.0, 2.0]], "float32")
+    w = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+    b = np.array([0.0, np.nan], "float32")
+    fused = np.asarray(_lamina._dense(x, w, b, "relu"))
+    np.testing.assert_array_equal(fused, np.asarray(ops.relu(ops.matmul(x, w) + b)))
+    # NaN in x spreads along its row (nan * 0 is nan); the NaN bias fills its column.
+    assert np.isnan(fused).tolist() == [[True, True], [False, True]]
+    assert fused[1, 0] == 0.0

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from _peers import NumpyMLP
+
 SIZES = (784, 512, 512, 10)
 BATCH = 128
 
@@ -63,61 +65,17 @@ def bench_lamina(steps):
 
 
 def bench_numpy(steps):
-    """A plain numpy loop: forward, softmax cross-entropy, backward and Adam for each layer."""
+    """A plain numpy loop (benches/python/_peers.py): forward, softmax cross-entropy, backward, Adam."""
     x, y = synthetic(steps)
-    rng = np.random.default_rng(1)
-    params = []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype("float32"))
-        params.append(np.zeros(fan_out, "float32"))
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-7
-
-    def step(xb, yb, t):
-        acts = [xb]
-        h = xb
-        for i in range(0, len(params), 2):
-            h = h @ params[i] + params[i + 1]
-            if i < len(params) - 2:
-                h = np.maximum(h, 0)
-            acts.append(h)
-        z = acts[-1] - acts[-1].max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = p
-        g[np.arange(len(yb)), yb] -= 1
-        g /= len(yb)
-        grads = [None] * len(params)
-        for i in range(len(params) - 2, -1, -2):
-            grads[i] = acts[i // 2].T @ g
-            grads[i + 1] = g.sum(axis=0)
-            if i > 0:
-                g = (g @ params[i].T) * (acts[i // 2] > 0)
-        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        for j, (param, grad) in enumerate(zip(params, grads)):
-            m[j] += (grad - m[j]) * (1 - b1)
-            v[j] += (grad * grad - v[j]) * (1 - b2)
-            param -= alpha * m[j] / (np.sqrt(v[j]) + eps)
-
-    for t in range(1, 4):
-        step(x[:BATCH], y[:BATCH], t)
+    mlp = NumpyMLP(SIZES)
+    for _ in range(3):
+        mlp.train_step(x[:BATCH], y[:BATCH])
     t0 = time.perf_counter()
     for s in range(steps):
-        step(x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH], s + 4)
+        mlp.train_step(x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH])
     train = (time.perf_counter() - t0) / steps
     x1 = x[:1]
-
-    def forward():
-        h = x1
-        for i in range(0, len(params), 2):
-            h = h @ params[i] + params[i + 1]
-            if i < len(params) - 2:
-                h = np.maximum(h, 0)
-        return h
-
-    f = median_time(forward, repeat=200)
+    f = median_time(lambda: mlp.forward(x1), repeat=200)
     return {"train_step": train, "predict_b1": f, "forward_b1": f}
 
 

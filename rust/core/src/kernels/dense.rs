@@ -19,7 +19,7 @@ use rayon::prelude::*;
 pub enum DenseActivation {
     /// No activation.
     Linear,
-    /// `max(x, 0)` (NaN maps to 0, as the relu kernel does).
+    /// `max(x, 0)`; NaN stays NaN, as the relu kernel (and Keras) keep it.
     Relu,
 }
 
@@ -135,11 +135,10 @@ fn typed<T: Elem + GemmTy + PartialOrd>(
     gemm::gemm_2d(x2, w2, &mut out, b.is_some());
     if act == DenseActivation::Relu {
         let zero = T::zero();
+        // A select (not a branch), so the loop vectorises; NaN fails `<=` and stays.
         let relu = |s: &mut [T]| {
             for v in s {
-                if !(*v > zero) {
-                    *v = zero;
-                }
+                *v = if *v <= zero { zero } else { *v };
             }
         };
         if should_parallelize(out.len()) {
