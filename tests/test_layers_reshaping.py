@@ -97,8 +97,50 @@ def test_upsampling2d_bilinear():
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Invalid value for argument `interpolation`"):
         layers.UpSampling2D(interpolation="cubic")(x.astype("float32"))
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        layers.UpSampling2D(interpolation="bicubic")(x.astype("float32"))
+
+
+def _kernel_reference(x, sh, sw, kernel):
+    """Separable half-pixel-centre resize with normalized kernel weights, one output pixel at
+    a time (the definition ``jax.image.resize`` uses), channels_last, in numpy."""
+    def axis_weights(n, s):
+        w = np.zeros((n * s, n))
+        for o in range(n * s):
+            src = (o + 0.5) / s - 0.5
+            for i in range(n):
+                w[o, i] = kernel(abs(src - i))
+            w[o] /= w[o].sum()
+        return w
+    wh, ww = axis_weights(x.shape[1], sh), axis_weights(x.shape[2], sw)
+    return np.einsum("oh,bhwc->bowc", wh, np.einsum("pw,bhwc->bhpc", ww, x))
+
+
+def _keys(d):
+    return (1.5 * d - 2.5) * d * d + 1 if d < 1 else ((-0.5 * d + 2.5) * d - 4) * d + 2 if d < 2 else 0.0
+
+
+def _lanczos(a):
+    return lambda d: 1.0 if d <= 1e-3 else 0.0 if d > a else (
+        a * np.sin(np.pi * d) * np.sin(np.pi * d / a) / (np.pi * d) ** 2)
+
+
+@pytest.mark.parametrize("method,kernel", [
+    ("bicubic", _keys), ("lanczos3", _lanczos(3.0)), ("lanczos5", _lanczos(5.0)),
+    ("bilinear", lambda d: max(0.0, 1 - d)),
+])
+def test_upsampling2d_kernel_interpolations(method, kernel):
+    x = RNG.standard_normal((2, 4, 5, 3))
+    _check(layers.UpSampling2D, {"size": (2, 3), "interpolation": method}, x,
+           lambda v: _kernel_reference(v, 2, 3, kernel))
+    # A constant image stays constant (the weights of each output pixel sum to one).
+    y = _np(layers.UpSampling2D(3, interpolation=method)(np.full((1, 3, 3, 1), 2.5, "float32")))
+    np.testing.assert_allclose(y, 2.5, rtol=1e-6)
+
+
+def test_upsampling2d_area_is_nearest_for_integer_factors():
+    x = RNG.standard_normal((2, 3, 4, 2)).astype("float32")
+    area = _np(layers.UpSampling2D((2, 3), interpolation="area")(x))
+    nearest = _np(layers.UpSampling2D((2, 3), interpolation="nearest")(x))
+    np.testing.assert_array_equal(area, nearest)
 
 
 def test_configs():

@@ -8,23 +8,44 @@ from lamina.layers.layer import Layer
 from lamina.utils.argument_validation import standardize_data_format
 from lamina.utils.argument_validation import standardize_tuple
 
-# The interpolations Keras 3's `ops.image.resize` accepts; lamina computes the first two.
+# The interpolations Keras 3's `ops.image.resize` accepts.
 _RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
 
 
-def _bilinear_matrix(in_size, scale, dtype):
-    """The (in_size * scale, in_size) matrix of half-pixel-centre linear interpolation
-    weights (``tf.image.resize``/``jax.image.resize`` when upsampling)."""
+def _triangle(d):
+    return np.maximum(0.0, 1.0 - d)
+
+
+def _keys_cubic(d):
+    # Keys' cubic convolution kernel with a = -0.5 (tf/jax "bicubic").
+    near = ((1.5 * d - 2.5) * d) * d + 1.0
+    far = ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0
+    return np.where(d < 1.0, near, np.where(d < 2.0, far, 0.0))
+
+
+def _lanczos(radius):
+    def kernel(d):
+        safe = np.where(d == 0.0, 1.0, d)
+        value = radius * np.sin(np.pi * safe) * np.sin(np.pi * safe / radius) / (np.pi * safe) ** 2
+        return np.where(d <= 1e-3, 1.0, np.where(d > radius, 0.0, value))
+    return kernel
+
+
+# The separable kernels of `ops.image.resize` (weights as a function of the distance between a
+# sample position and an input pixel centre).
+_KERNELS = {"bilinear": _triangle, "bicubic": _keys_cubic, "lanczos3": _lanczos(3.0),
+            "lanczos5": _lanczos(5.0)}
+
+
+def _resize_matrix(in_size, scale, kernel, dtype):
+    """The (in_size * scale, in_size) matrix of half-pixel-centre interpolation weights of
+    `kernel` (``tf.image.resize``/``jax.image.resize`` when upsampling, without antialiasing):
+    output pixel o samples the input at ``(o + 0.5) / scale - 0.5``, and each row of weights is
+    normalized to sum to one (which also handles the borders)."""
     out_size = in_size * scale
-    src = (np.arange(out_size, dtype="float64") + 0.5) / scale - 0.5
-    src = np.clip(src, 0.0, in_size - 1)
-    lo = np.floor(src).astype("int64")
-    hi = np.minimum(lo + 1, in_size - 1)
-    frac = src - lo
-    weights = np.zeros((out_size, in_size), dtype="float64")
-    rows = np.arange(out_size)
-    np.add.at(weights, (rows, lo), 1.0 - frac)
-    np.add.at(weights, (rows, hi), frac)
+    sample = (np.arange(out_size, dtype="float64") + 0.5) / scale - 0.5
+    weights = kernel(np.abs(sample[:, None] - np.arange(in_size, dtype="float64")[None, :]))
+    weights = weights / weights.sum(axis=1, keepdims=True)
     return ops.convert_to_tensor(weights.astype(dtype))
 
 
@@ -41,9 +62,10 @@ class UpSampling2D(Layer):
         data_format: ``"channels_last"`` (inputs ``(batch, height, width, channels)``) or
             ``"channels_first"`` (``(batch, channels, height, width)``). Defaults to
             ``lamina.config.image_data_format()``.
-        interpolation: ``"nearest"`` (default) or ``"bilinear"`` (half-pixel centres, as
-            ``tf.image.resize``). Keras' other methods (``"bicubic"``, ``"lanczos3"``,
-            ``"lanczos5"``, ``"area"``) are not implemented by lamina yet.
+        interpolation: ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"`` (Keys, a=-0.5),
+            ``"lanczos3"``, ``"lanczos5"`` or ``"area"``, with half-pixel centres as
+            ``tf.image.resize``/``jax.image.resize`` (no antialiasing is needed when
+            upsampling; ``"area"`` equals ``"nearest"`` for integer factors).
 
     Example:
 
@@ -67,7 +89,7 @@ class UpSampling2D(Layer):
 
     def call(self, inputs):
         h_axis, w_axis = (2, 3) if self.data_format == "channels_first" else (1, 2)
-        if self.interpolation == "nearest":
+        if self.interpolation in ("nearest", "area"):
             x = inputs
             if self.size[0] != 1:
                 x = ops.repeat(x, self.size[0], axis=h_axis)
@@ -79,14 +101,12 @@ class UpSampling2D(Layer):
                 "Invalid value for argument `interpolation`. Expected of one "
                 f"{_RESIZE_INTERPOLATIONS}. Received: interpolation={self.interpolation}"
             )
-        if self.interpolation != "bilinear":
-            raise NotImplementedError(
-                f"UpSampling2D: interpolation={self.interpolation!r} is not implemented by "
-                "lamina yet; use 'nearest' or 'bilinear'."
-            )
+        # "area" averages the input pixels each output pixel covers: with an integer factor
+        # that is exactly one pixel, i.e. nearest (handled above with it).
+        kernel = _KERNELS[self.interpolation]
         dtype = inputs.dtype
-        wh = _bilinear_matrix(inputs.shape[h_axis], self.size[0], dtype)
-        ww = _bilinear_matrix(inputs.shape[w_axis], self.size[1], dtype)
+        wh = _resize_matrix(inputs.shape[h_axis], self.size[0], kernel, dtype)
+        ww = _resize_matrix(inputs.shape[w_axis], self.size[1], kernel, dtype)
         if self.data_format == "channels_first":
             x = ops.einsum("oh,bchw->bcow", wh, inputs)
             return ops.einsum("pw,bcow->bcop", ww, x)
