@@ -175,6 +175,17 @@ class _TrackedDict(dict):
         super().__delitem__(key)
 
 
+def _unique_by_id(*groups):
+    """The items of `groups` in order, each object once (variables compare by identity)."""
+    out, seen = [], set()
+    for group in groups:
+        for item in group:
+            if id(item) not in seen:
+                seen.add(id(item))
+                out.append(item)
+    return out
+
+
 def _contains(seq, x):
     return any(v is x for v in seq)
 
@@ -525,27 +536,12 @@ class Layer:
     @property
     def variables(self):
         """All variables: the layer's own, its metrics', its seed generators' and its sublayers'."""
-        out, seen = [], set()
-        for v in self._trainable_variables + self._non_trainable_variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for m in self._metrics:
-            for v in m.variables:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        for sg in self._seed_generators:
-            state = getattr(sg, "state", None)
-            if state is not None and id(state) not in seen:
-                seen.add(id(state))
-                out.append(state)
-        for layer in self._layers:
-            for v in layer.variables:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        seeds = (sg.state for sg in self._seed_generators if getattr(sg, "state", None) is not None)
+        return _unique_by_id(
+            self._trainable_variables, self._non_trainable_variables,
+            (v for m in self._metrics for v in m.variables), seeds,
+            (v for layer in self._layers for v in layer.variables),
+        )
 
     @property
     def trainable_variables(self):
@@ -565,17 +561,10 @@ class Layer:
     def weights(self):
         """The weight variables: own trainable, own non-trainable, then sublayers' (no metric
         or seed state)."""
-        out, seen = [], set()
-        for v in self._trainable_variables + self._non_trainable_variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._layers:
-            for v in layer.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return _unique_by_id(
+            self._trainable_variables, self._non_trainable_variables,
+            (v for layer in self._layers for v in layer.weights),
+        )
 
     @property
     def trainable_weights(self):
