@@ -4,7 +4,7 @@ use crate::errors::{guard, to_py};
 use crate::variable::PyVariable;
 use lamina_core::kernels::optim::{self, Rule};
 use lamina_core::Tensor;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::collections::HashSet;
 
@@ -46,7 +46,7 @@ pub fn _optimizer_update(
         }
     }
     let mut rules = Vec::with_capacity(n);
-    let mut work = Vec::with_capacity(n);
+    let mut grads = Vec::with_capacity(n);
     for i in 0..n {
         let rule = Rule::parse(kind, &hyper, slots[i].len()).map_err(to_py)?;
         let var = variables[i].get().current(variables[i].as_any())?;
@@ -63,17 +63,34 @@ pub fn _optimizer_update(
         // Everything is checked before any variable is emptied.
         optim::check(&rule, &var, &grad, &slot_vals).map_err(to_py)?;
         rules.push(rule);
-        work.push((grad, slot_vals.len()));
+        grads.push(grad);
     }
     // Take the values out (so the buffers are uniquely owned and updated in place), run, put back.
     let mut taken: Vec<(Tensor, Tensor, Vec<Tensor>)> = Vec::with_capacity(n);
-    for (i, (grad, _)) in work.into_iter().enumerate() {
-        let var = variables[i].get().take().expect("checked above");
-        let sl = slots[i]
-            .iter()
-            .map(|s| s.get().take().expect("checked above"))
-            .collect();
-        taken.push((var, grad, sl));
+    for (i, grad) in grads.into_iter().enumerate() {
+        let var = variables[i].get().take();
+        let sl: Vec<Option<Tensor>> = slots[i].iter().map(|s| s.get().take()).collect();
+        match (var, sl.iter().all(Option::is_some)) {
+            (Some(var), true) => taken.push((var, grad, sl.into_iter().flatten().collect())),
+            // Another thread is updating one of these variables right now (it emptied the slot
+            // while its kernel runs): put every value back and refuse, rather than race it.
+            (var, _) => {
+                if let Some(v) = var {
+                    variables[i].get().store(v);
+                }
+                for (s, v) in slots[i].iter().zip(sl) {
+                    if let Some(v) = v {
+                        s.get().store(v);
+                    }
+                }
+                put_back(&variables, &slots, taken);
+                return Err(PyRuntimeError::new_err(format!(
+                    "optimizer_update: the variable {} (or one of its slots) is being updated \
+                     by another thread; apply the optimizer from one thread at a time",
+                    variables[i].as_any().repr()?
+                )));
+            }
+        }
     }
     let size: usize = taken.iter().map(|(v, _, _)| v.size()).sum();
     let step = |taken: &mut Vec<(Tensor, Tensor, Vec<Tensor>)>| {
@@ -89,11 +106,20 @@ pub fn _optimizer_update(
     } else {
         step(&mut taken)
     };
+    put_back(&variables, &slots, taken);
+    result
+}
+
+/// Stores the taken values back into the first `taken.len()` variables and their slots.
+fn put_back(
+    variables: &[Bound<'_, PyVariable>],
+    slots: &[Vec<Bound<'_, PyVariable>>],
+    taken: Vec<(Tensor, Tensor, Vec<Tensor>)>,
+) {
     for (i, (var, _, sl)) in taken.into_iter().enumerate() {
         variables[i].get().store(var);
         for (s, val) in slots[i].iter().zip(sl) {
             s.get().store(val);
         }
     }
-    result
 }
