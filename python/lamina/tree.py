@@ -5,7 +5,16 @@ is a leaf. Dicts are traversed in sorted key order, as Keras does, and rebuilt w
 key order.
 """
 
+import abc
 import collections.abc
+
+_NESTED_BASES = (list, tuple, collections.abc.Mapping)
+
+# Types whose instances are known leaves (so that `is_nested` skips the `Mapping` ABC check):
+# filled as types are met, and emptied whenever an ABC registers a class (which could make a
+# type a virtual `Mapping`).
+_leaf_types = set()
+_leaf_types_token = [abc.get_cache_token()]
 
 
 def _is_namedtuple(x):
@@ -14,7 +23,19 @@ def _is_namedtuple(x):
 
 def is_nested(structure):
     """Whether `structure` is a list, tuple or dict (a nested structure)."""
-    return isinstance(structure, (list, tuple, collections.abc.Mapping))
+    t = type(structure)
+    if t is list or t is tuple or t is dict:
+        return True
+    if t in _leaf_types:
+        token = abc.get_cache_token()
+        if token == _leaf_types_token[0]:
+            return False
+        _leaf_types.clear()
+        _leaf_types_token[0] = token
+    if isinstance(structure, _NESTED_BASES):
+        return True
+    _leaf_types.add(t)
+    return False
 
 
 def _children(x):
@@ -32,6 +53,16 @@ def _sorted_keys(d):
 
 def flatten(structure):
     """The leaves of `structure`, depth first (dicts in sorted key order)."""
+    t = type(structure)
+    if t is list or t is tuple:
+        # A flat list or tuple (the common case) is its own leaves.
+        for x in structure:
+            if is_nested(x):
+                break
+        else:
+            return list(structure)
+    elif not is_nested(structure):
+        return [structure]
     out = []
     stack = [structure]
     while stack:
@@ -60,20 +91,30 @@ def _rebuild(like, values):
 def pack_sequence_as(structure, flat_sequence):
     """Puts the values of `flat_sequence` back into the shape of `structure`."""
     flat_sequence = list(flat_sequence)
+    t = type(structure)
+    if (t is list or t is tuple) and len(structure) == len(flat_sequence):
+        # A flat list or tuple: the values in a container of the same type.
+        for x in structure:
+            if is_nested(x):
+                break
+        else:
+            return flat_sequence if t is list else tuple(flat_sequence)
     n = len(flatten(structure))
     if n != len(flat_sequence):
         raise ValueError(
             "The target structure has {} leaves but the flat sequence has {} values. Received: "
             "structure={!r}".format(n, len(flat_sequence), structure)
         )
-    it = iter(flat_sequence)
+    # A module-level helper, not a recursive closure: a closure that refers to itself is a
+    # reference cycle, which would keep `flat_sequence` (e.g. a step's gradients) alive until
+    # the cyclic garbage collector runs.
+    return _pack(structure, iter(flat_sequence))
 
-    def build(x):
-        if is_nested(x):
-            return _rebuild(x, [build(c) for c in _children(x)])
-        return next(it)
 
-    return build(structure)
+def _pack(x, values):
+    if is_nested(x):
+        return _rebuild(x, [_pack(c, values) for c in _children(x)])
+    return next(values)
 
 
 def map_structure(func, *structures):

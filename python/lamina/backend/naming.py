@@ -39,10 +39,11 @@ def reset_uids():
 
 
 def _stack():
-    s = getattr(_scopes, "stack", None)
-    if s is None:
+    try:
+        return _scopes.stack
+    except AttributeError:
         s = _scopes.stack = []
-    return s
+        return s
 
 
 def current_path():
@@ -52,7 +53,10 @@ def current_path():
 
 def push_scope(name):
     """Enters scope `name` unless it is already the innermost one; returns whether it pushed."""
-    stack = _stack()
+    try:
+        stack = _scopes.stack
+    except AttributeError:
+        stack = _stack()
     if stack and stack[-1] == name:
         return False
     stack.append(name)
@@ -61,7 +65,11 @@ def push_scope(name):
 
 def pop_scope():
     """Leaves the innermost scope."""
-    _stack().pop()
+    try:
+        stack = _scopes.stack
+    except AttributeError:
+        stack = _stack()
+    stack.pop()
 
 
 class name_scope:

@@ -1,6 +1,7 @@
 """``lamina.InputSpec``: constraints on a layer's inputs, checked at each call."""
 
 from lamina import tree
+from lamina._lamina import Tensor as _Tensor
 
 
 class InputSpec:
@@ -79,6 +80,10 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     """Raises ValueError (naming the layer and input index) when `inputs` break `input_spec`."""
     if not input_spec:
         return
+    if type(input_spec) is InputSpec and type(inputs) is _Tensor:
+        # The common case, one spec and one tensor: no structures to flatten.
+        _check_input(0, inputs, input_spec, layer_name)
+        return
     specs = tree.flatten(input_spec)
     if isinstance(inputs, dict):
         names = [spec.name for spec in specs]
@@ -91,62 +96,67 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
             f"tensors. Inputs received: {inputs}"
         )
     for index, (x, spec) in enumerate(zip(flat, specs)):
-        if spec is None:
-            continue
-        if x is None:
-            if spec.optional:
+        _check_input(index, x, spec, layer_name)
+
+
+def _check_input(index, x, spec, layer_name):
+    """Checks input number `index` against its spec (None: no constraint)."""
+    if spec is None:
+        return
+    if x is None:
+        if spec.optional:
+            return
+        raise ValueError(f"Input {index} of layer '{layer_name}' is None, which is not allowed.")
+    if not hasattr(x, "shape"):
+        raise ValueError(
+            f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for "
+            f"layer '{layer_name}'."
+        )
+    shape = tuple(x.shape)
+    ndim = len(shape)
+    if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
+        raise ValueError(
+            f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
+            f"ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}"
+        )
+    if spec.max_ndim is not None and ndim > spec.max_ndim:
+        raise ValueError(
+            f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
+            f"max_ndim={spec.max_ndim}, found ndim={ndim}"
+        )
+    if spec.min_ndim is not None and ndim < spec.min_ndim:
+        raise ValueError(
+            f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
+            f"min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape received: {shape}"
+        )
+    if spec.dtype is not None:
+        dtype = getattr(x, "dtype", None)
+        dtype = getattr(dtype, "name", dtype)
+        if dtype != spec.dtype:
+            raise ValueError(
+                f"Input {index} of layer '{layer_name}' is incompatible with the layer: "
+                f"expected dtype={spec.dtype}, found dtype={dtype}"
+            )
+    if spec.axes:
+        for axis, value in spec.axes.items():
+            if value is None:
                 continue
-            raise ValueError(f"Input {index} of layer '{layer_name}' is None, which is not allowed.")
-        if not hasattr(x, "shape"):
-            raise ValueError(
-                f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for "
-                f"layer '{layer_name}'."
-            )
-        shape = tuple(x.shape)
-        ndim = len(shape)
-        if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
-            raise ValueError(
-                f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
-                f"ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}"
-            )
-        if spec.max_ndim is not None and ndim > spec.max_ndim:
-            raise ValueError(
-                f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
-                f"max_ndim={spec.max_ndim}, found ndim={ndim}"
-            )
-        if spec.min_ndim is not None and ndim < spec.min_ndim:
-            raise ValueError(
-                f"Input {index} of layer '{layer_name}' is incompatible with the layer: expected "
-                f"min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape received: {shape}"
-            )
-        if spec.dtype is not None:
-            dtype = getattr(x, "dtype", None)
-            dtype = getattr(dtype, "name", dtype)
-            if dtype != spec.dtype:
+            if axis >= ndim or axis < -ndim or shape[axis] not in (value, None):
                 raise ValueError(
                     f"Input {index} of layer '{layer_name}' is incompatible with the layer: "
-                    f"expected dtype={spec.dtype}, found dtype={dtype}"
+                    f"expected axis {axis} of input shape to have value {value}, but received "
+                    f"input with shape {shape}"
                 )
-        if spec.axes:
-            for axis, value in spec.axes.items():
-                if value is None:
-                    continue
-                if axis >= ndim or axis < -ndim or shape[axis] not in (value, None):
-                    raise ValueError(
-                        f"Input {index} of layer '{layer_name}' is incompatible with the layer: "
-                        f"expected axis {axis} of input shape to have value {value}, but received "
-                        f"input with shape {shape}"
-                    )
-        if spec.shape is not None:
-            want = spec.shape
-            got = shape
-            if spec.allow_last_axis_squeeze:
-                if got and got[-1] == 1:
-                    got = got[:-1]
-                if want and want[-1] == 1:
-                    want = want[:-1]
-            if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
-                raise ValueError(
-                    f"Input {index} of layer '{layer_name}' is incompatible with the layer: "
-                    f"expected shape={spec.shape}, found shape={shape}"
-                )
+    if spec.shape is not None:
+        want = spec.shape
+        got = shape
+        if spec.allow_last_axis_squeeze:
+            if got and got[-1] == 1:
+                got = got[:-1]
+            if want and want[-1] == 1:
+                want = want[:-1]
+        if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+            raise ValueError(
+                f"Input {index} of layer '{layer_name}' is incompatible with the layer: "
+                f"expected shape={spec.shape}, found shape={shape}"
+            )

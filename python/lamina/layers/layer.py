@@ -1,6 +1,5 @@
 """``lamina.layers.Layer``: the class every layer inherits from (Keras 3's ``keras.layers.Layer``)."""
 
-import collections
 import functools
 import inspect
 import textwrap
@@ -175,15 +174,44 @@ class _TrackedDict(dict):
         super().__delitem__(key)
 
 
-def _unique_by_id(*groups):
-    """The items of `groups` in order, each object once (variables compare by identity)."""
-    out, seen = [], set()
-    for group in groups:
-        for item in group:
-            if id(item) not in seen:
-                seen.add(id(item))
-                out.append(item)
-    return out
+def _add_new(values, out, seen):
+    """Appends the items of `values` not seen yet (by identity) to `out`."""
+    for v in values:
+        key = id(v)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+
+
+def _collect_variables(layer, out, seen):
+    """Appends `layer.variables` to `out` (skipping what `seen` holds): its own variables, its
+    metrics', its seed generators', then each sublayer's, depth first. A sublayer whose class
+    redefines `variables` is asked for them."""
+    _add_new(layer._trainable_variables, out, seen)
+    _add_new(layer._non_trainable_variables, out, seen)
+    for m in layer._metrics:
+        _add_new(m.variables, out, seen)
+    for sg in layer._seed_generators:
+        state = getattr(sg, "state", None)
+        if state is not None:
+            _add_new((state,), out, seen)
+    for sub in layer._layers:
+        if type(sub).variables is _LAYER_VARIABLES:
+            _collect_variables(sub, out, seen)
+        else:
+            _add_new(sub.variables, out, seen)
+
+
+def _collect_weights(layer, out, seen):
+    """Appends `layer.weights` to `out` (as `_collect_variables`, without metric and seed
+    state)."""
+    _add_new(layer._trainable_variables, out, seen)
+    _add_new(layer._non_trainable_variables, out, seen)
+    for sub in layer._layers:
+        if type(sub).weights is _LAYER_WEIGHTS:
+            _collect_weights(sub, out, seen)
+        else:
+            _add_new(sub.weights, out, seen)
 
 
 def _contains(seq, x):
@@ -516,16 +544,24 @@ class Layer:
 
     def _flatten_layers(self, include_self=True, recursive=True):
         out = [self] if include_self else []
+        if not self._layers:
+            return out
         seen = {id(self)}
-        queue = collections.deque(self._layers)
-        while queue:
-            layer = queue.popleft()
-            if id(layer) in seen:
+        # Breadth first: `queue` grows at the end while `i` walks it.
+        queue = list(self._layers)
+        i = 0
+        while i < len(queue):
+            layer = queue[i]
+            i += 1
+            key = id(layer)
+            if key in seen:
                 continue
-            seen.add(id(layer))
+            seen.add(key)
             out.append(layer)
             if recursive:
-                queue.extend(layer._layers)
+                sublayers = layer._layers
+                if sublayers:
+                    queue.extend(sublayers)
         return out
 
     @property
@@ -536,12 +572,9 @@ class Layer:
     @property
     def variables(self):
         """All variables: the layer's own, its metrics', its seed generators' and its sublayers'."""
-        seeds = (sg.state for sg in self._seed_generators if getattr(sg, "state", None) is not None)
-        return _unique_by_id(
-            self._trainable_variables, self._non_trainable_variables,
-            (v for m in self._metrics for v in m.variables), seeds,
-            (v for layer in self._layers for v in layer.variables),
-        )
+        out = []
+        _collect_variables(self, out, set())
+        return out
 
     @property
     def trainable_variables(self):
@@ -561,10 +594,9 @@ class Layer:
     def weights(self):
         """The weight variables: own trainable, own non-trainable, then sublayers' (no metric
         or seed state)."""
-        return _unique_by_id(
-            self._trainable_variables, self._non_trainable_variables,
-            (v for layer in self._layers for v in layer.weights),
-        )
+        out = []
+        _collect_weights(self, out, set())
+        return out
 
     @property
     def trainable_weights(self):
@@ -754,7 +786,8 @@ class Layer:
 
     def _get_own_losses(self):
         out = list(self._losses)
-        out.extend(fn() for fn in self._loss_fns)
+        if self._loss_fns:
+            out.extend(fn() for fn in self._loss_fns)
         return out
 
     def _clear_losses(self):
@@ -771,7 +804,8 @@ class Layer:
         trainable weight that has a regularizer (computed now, so differentiable)."""
         out = self._get_own_losses()
         for layer in self._flatten_layers(include_self=False):
-            out.extend(layer._get_own_losses())
+            if layer._losses or layer._loss_fns:
+                out.extend(layer._get_own_losses())
         for v in self.trainable_weights:
             if v.regularizer is not None:
                 out.append(v.regularizer(v))
@@ -876,8 +910,11 @@ class Layer:
             self._check_super_called()
         d["_called"] = True
         sig = self._call_sig
-        # 1. Inputs: a lone Tensor of the right dtype (the common case) passes straight through.
-        if len(args) == 1 and not kwargs and type(args[0]) is Tensor:
+        # 1. Inputs: a lone Tensor of the right dtype (the common case) passes straight through,
+        # also with a plain `training` flag (what models pass their layers), which
+        # `_convert_args` would leave alone.
+        if len(args) == 1 and type(args[0]) is Tensor and (
+                not kwargs or (len(kwargs) == 1 and _is_plain_training(kwargs))):
             first = args[0]
             if self.autocast and first.dtype != self.input_dtype and first.dtype in _FLOATS:
                 first = ops.cast(first, self.input_dtype)
@@ -1273,6 +1310,16 @@ class Layer:
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}, built={self.built}>"
+
+
+_LAYER_VARIABLES = Layer.__dict__["variables"]
+_LAYER_WEIGHTS = Layer.__dict__["weights"]
+
+
+def _is_plain_training(kwargs):
+    """Whether `kwargs` is ``{"training": None/True/False}``."""
+    training = kwargs.get("training", 0)
+    return training is None or training is True or training is False
 
 
 def _any_symbolic(args, kwargs):

@@ -54,12 +54,18 @@ class EpochIterator:
         )
         self._num_batches = self.data_adapter.num_batches
         self._current_iterator = None
+        self._yields_tensors = False
         self._steps_seen = 0
         # Set when a non-restartable source (a generator) has nothing left to give.
         self.exhausted = False
 
     def _new_iterator(self):
-        return iter(self.data_adapter.get_numpy_iterator())
+        """A new pass over the data, and whether its batches are Tensors already (an adapter
+        with ``_get_tensor_iterator`` converts them itself, more cheaply)."""
+        tensor_iterator = getattr(self.data_adapter, "_get_tensor_iterator", None)
+        if tensor_iterator is not None:
+            return iter(tensor_iterator()), True
+        return iter(self.data_adapter.get_numpy_iterator()), False
 
     @staticmethod
     def _interrupted_warning():
@@ -93,11 +99,11 @@ class EpochIterator:
         if self._current_iterator is None or (known is not None and limit is None):
             # A source of known length starts a new pass each epoch (or, with
             # `steps_per_epoch`, once the previous pass is used up); a generator keeps going.
-            self._current_iterator = self._new_iterator()
+            self._current_iterator, self._yields_tensors = self._new_iterator()
             self._steps_seen = 0
         iterator = self._current_iterator
         spe = self.steps_per_execution
-        convert = data_adapter_utils.to_tensor_batch
+        convert = None if self._yields_tensors else data_adapter_utils.to_tensor_batch
         step = 0
         ran_out = False
         while not ran_out and (limit is None or step < limit):
@@ -113,7 +119,7 @@ class EpochIterator:
                     ran_out = True
                     break
                 self._steps_seen += 1
-                batches.append(convert(batch))
+                batches.append(batch if convert is None else convert(batch))
             if batches:
                 yield step, step + len(batches) - 1, batches
                 step += len(batches)

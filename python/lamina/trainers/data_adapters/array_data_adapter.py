@@ -111,29 +111,70 @@ class ArrayDataAdapter(DataAdapter):
         else:
             self._pack = lambda leaves: tree.pack_sequence_as(inputs, leaves)
 
-    def get_numpy_iterator(self):
-        """Iterates over the batches of one pass (numpy arrays, in the structure of the
-        inputs: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``)."""
-        flat = self._flat_inputs
-        pack = self._pack
+    def _batch_indices(self):
+        """One pass over the batches: ``(start, stop, indices)`` for each, `indices` the rows to
+        gather (None for the plain slice ``start:stop``). The shuffle permutation is drawn when
+        the pass starts (on the first batch)."""
         n, bs = self._num_samples, self._batch_size
+        shuffle = self._shuffle
         permutation = None
-        if self._shuffle and self._shuffle != "batch":
+        if shuffle and shuffle != "batch":
             permutation = np.random.permutation(n)
         for i in range(self._size):
             start = i * bs
             stop = min(start + bs, n)
-            if self._shuffle == "batch":
+            if shuffle == "batch":
                 indices = np.random.permutation(stop - start) + start
             elif permutation is not None:
                 indices = permutation[start:stop]
             else:
                 indices = None
+            yield start, stop, indices
+
+    def get_numpy_iterator(self):
+        """Iterates over the batches of one pass (numpy arrays, in the structure of the
+        inputs: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``)."""
+        flat = self._flat_inputs
+        pack = self._pack
+        for start, stop, indices in self._batch_indices():
             if indices is None:
                 leaves = [None if a is None else a[start:stop] for a in flat]
             else:
                 leaves = [None if a is None else np.take(a, indices, axis=0) for a in flat]
             yield pack(leaves)
+
+    def _get_tensor_iterator(self):
+        """The batches of `get_numpy_iterator` (same order, same random draws), already
+        converted with ``data_adapter_utils.to_tensor_batch``.
+
+        Shuffled rows are gathered into one buffer per input array, reused from batch to batch:
+        the conversion to a Tensor copies the buffer, so each batch costs one copy into the
+        engine and no new numpy allocation (a fresh array per batch, freed right after its
+        conversion, makes the allocator return and re-fault the memory on every step).
+        """
+        flat = self._flat_inputs
+        pack = self._pack
+        convert = data_adapter_utils.to_tensor_batch
+        bs = self._batch_size
+        buffers = [None] * len(flat)
+        for start, stop, indices in self._batch_indices():
+            if indices is None:
+                leaves = [None if a is None else a[start:stop] for a in flat]
+            else:
+                leaves = []
+                for j, a in enumerate(flat):
+                    if a is None:
+                        leaves.append(None)
+                        continue
+                    buffer = buffers[j]
+                    if buffer is None:
+                        buffer = buffers[j] = np.empty((bs,) + a.shape[1:], dtype=a.dtype)
+                    part = buffer[:stop - start]
+                    # The indices are in range, so "clip" gathers exactly what "raise" would,
+                    # without numpy's extra temporary copy for `out` under "raise".
+                    np.take(a, indices, axis=0, out=part, mode="clip")
+                    leaves.append(part)
+            yield convert(pack(leaves))
 
     @property
     def num_batches(self):
