@@ -15,8 +15,28 @@ pub mod tape;
 pub mod tensor;
 pub mod variable;
 
+/// Large tensor buffers are cached and reused instead of being mapped, faulted in and unmapped
+/// on every step (see `lamina_core::pool`); `LAMINA_BUFFER_POOL_MB` sets the cache's limit.
+#[global_allocator]
+static ALLOC: lamina_core::pool::BufferPool = lamina_core::pool::BufferPool;
+
+/// Reads `LAMINA_BUFFER_POOL_MB` (megabytes the buffer cache may hold; 0 turns it off).
+fn configure_pool() -> PyResult<()> {
+    if let Ok(v) = std::env::var("LAMINA_BUFFER_POOL_MB") {
+        let mb: usize = v.trim().parse().map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "LAMINA_BUFFER_POOL_MB must be a non-negative integer number of megabytes. \
+                 Received: LAMINA_BUFFER_POOL_MB={v:?}"
+            ))
+        })?;
+        lamina_core::pool::set_limit(mb.saturating_mul(1 << 20));
+    }
+    Ok(())
+}
+
 #[pymodule]
 fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    configure_pool()?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<variable::PyVariable>()?;
     m.add_function(wrap_pyfunction!(variable::_set_autocast, m)?)?;

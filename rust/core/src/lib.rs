@@ -9,6 +9,7 @@ pub mod dtype;
 pub mod error;
 pub mod kernels;
 pub mod parallel;
+pub mod pool;
 pub mod random;
 pub mod tensor;
 

@@ -7,8 +7,8 @@ use super::{Meta, Tracked};
 use crate::error::{Error, Result};
 use crate::kernels::broadcast::broadcast_shapes;
 use crate::kernels::elementwise::{self as el, BinaryOp, UnaryOp};
-use crate::kernels::norm;
 use crate::kernels::shape::SplitSpec;
+use crate::kernels::{dense, norm};
 use crate::tensor::Tensor;
 
 /// The reductions with a gradient.
@@ -423,6 +423,18 @@ fn dense_rule(
 ) -> Result<Vec<Option<Tracked>>> {
     // With z = x2 @ w + b over the rows x2 of x (rows x k) and y = act(z):
     // dz = g * act'(z) (relu: 1 where y > 0); dx2 = dz @ w^T; dw = x2^T @ dz; db = sum_rows(dz).
+    if !super::would_record(&[x, w, g]) {
+        // Nothing records this backward: one pass for the mask and the bias gradient, and the
+        // two products, unless the dtypes are mixed.
+        let need = [needs[0], needs[1], bias && needs[2]];
+        if let Some((gx, gw, gb)) = dense::dense_grad(x, w, relu_out, g, need)? {
+            let mut grads = vec![gx.map(Tracked::new), gw.map(Tracked::new)];
+            if bias {
+                grads.push(gb.map(Tracked::new));
+            }
+            return Ok(grads);
+        }
+    }
     let (k, n) = (w.shape()[0], w.shape()[1]);
     let rows: usize = x.shape()[..x.ndim() - 1].iter().product();
     let g = match relu_out {
