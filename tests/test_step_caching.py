@@ -190,12 +190,18 @@ def test_weight_added_after_a_fit_is_trained_next_fit():
     assert before == 1.0 and after != 1.0
 
 
-def test_layer_added_after_a_fit_counts_in_variables_and_losses():
+def _fitted_mlp(optimizer):
+    """An MLP compiled with `optimizer` and fitted for one epoch, and its data."""
     model = _mlp()
-    model.compile(optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(
+    model.compile(optimizer=optimizer, loss=lamina.losses.SparseCategoricalCrossentropy(
         from_logits=True))
     x, y = _data()
     model.fit(x, y, batch_size=8, verbose=0)
+    return model, x, y
+
+
+def test_layer_added_after_a_fit_counts_in_variables_and_losses():
+    model, x, y = _fitted_mlp("adam")
     n_before = len(model.trainable_variables)
     model.pop()
     model.add(layers.Dense(2, kernel_regularizer=lamina.regularizers.L2(0.5)))
@@ -209,11 +215,7 @@ def test_layer_added_after_a_fit_counts_in_variables_and_losses():
 
 
 def test_trainable_flag_changed_between_fits_is_honoured():
-    model = _mlp()
-    model.compile(optimizer="sgd", loss=lamina.losses.SparseCategoricalCrossentropy(
-        from_logits=True))
-    x, y = _data()
-    model.fit(x, y, batch_size=8, verbose=0)
+    model, x, y = _fitted_mlp("sgd")
     first = model.layers[0]
     first.trainable = False
     assert all(not any(v is w for w in model.trainable_variables) for v in first.variables)
