@@ -160,9 +160,9 @@ fn typed<T: Elem + GemmTy + PartialOrd>(
 /// one float type (float32 or float64) shared by all operands; the caller then composes the rule
 /// from separate ops.
 ///
-/// One pass masks the gradient, the bias gradient sums it over the rows in row order (the same
-/// bits at any thread count), and two products give `dw = x2ᵀ·dz` and `dx = dz·wᵀ`; nothing is
-/// zero-filled or copied on the way.
+/// The relu mask makes one new buffer `dz` (none without relu); the bias gradient sums `dz` over
+/// the rows in row order (the same bits at any thread count); two products give `dw = x2ᵀ·dz` and
+/// `dx = dz·wᵀ`, written into uninitialised buffers.
 #[allow(clippy::type_complexity)]
 pub fn dense_grad(
     x: &Tensor,
@@ -210,12 +210,7 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
     let arr = |t: &Tensor| t.array::<T>().expect("dtype checked").clone();
     let (xa, wa, ga) = (arr(x), arr(w), arr(g));
     let (k, n) = (wa.shape()[0], wa.shape()[1]);
-    let rows = xa.len().checked_div(k).unwrap_or(0);
-    let rows = if k == 0 {
-        ga.len().checked_div(n).unwrap_or(0)
-    } else {
-        rows
-    };
+    let rows: usize = xa.shape()[..xa.ndim() - 1].iter().product();
     let gs = ga.as_standard_layout();
     let gflat = gs.as_slice().expect("standard layout");
     let masked: Option<Vec<T>> = relu_out.map(|y| {
@@ -354,6 +349,15 @@ mod tests {
         assert!(dense_grad(&x, &w, None, &g32, [true; 3]).unwrap().is_none());
         let bad = Tensor::from_vec(&[6, n], gv).unwrap();
         assert!(dense_grad(&x, &w, None, &bad, [true; 3]).is_err());
+        // No rows: dx is empty, dw and db are zeros.
+        let x0 = Tensor::zeros(&[0, k], DType::F64);
+        let g0 = Tensor::zeros(&[0, n], DType::F64);
+        let (dx, dw, db) = dense_grad(&x0, &w, Some(&g0), &g0, [true; 3])
+            .unwrap()
+            .unwrap();
+        assert_eq!(dx.unwrap().shape(), &[0, k]);
+        assert_eq!(dw.unwrap().to_vec::<f64>(), vec![0.0; k * n]);
+        assert_eq!(db.unwrap().to_vec::<f64>(), vec![0.0; n]);
     }
 
     #[test]
