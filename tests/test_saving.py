@@ -275,7 +275,7 @@ def test_lora_kernel_saved_merged_and_factors_reset(tmp_path):
     merged = layer._kernel.numpy() + (layer.lora_alpha / layer.lora_rank) * (
         layer.lora_kernel_a.numpy() @ layer.lora_kernel_b.numpy())
     with h5py.File(tmp_path / "l.weights.h5") as f:
-        np.testing.assert_allclose(f["dense/vars/0"][()], merged, rtol=1e-6)
+        np.testing.assert_allclose(f["dense/vars/0"][()], merged, rtol=1e-5, atol=1e-6)
     # Into a plain layer: the merged kernel.
     plain = layers.Layer(name="plain_holder")
     plain.dense = layers.Dense(3)
