@@ -5,10 +5,26 @@
 //! * Parallel kernels never nest: kernels called from inside a parallel region run serially.
 //! * After `fork()` the child gets a fresh pool on first use (the parent's worker threads do not
 //!   exist in the child; using the old pool would deadlock).
+//! * The process's main thread, when it is the one that first uses the pool, becomes one of the
+//!   pool's threads (worker 0; the pool then starts one thread fewer). Its parallel kernels run
+//!   their share on the calling thread instead of handing all of it to sleeping workers and
+//!   blocking: each parallel region wakes one thread fewer, and when a worker is slow to wake the
+//!   caller takes its share too. A pool rebuilt later (`set_num_threads`, or in a forked child)
+//!   cannot include that thread again (rayon allows one pool per thread) and runs all work on
+//!   its own threads, as pools built from other threads do.
 use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
 use rayon::prelude::*;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Once;
+
+thread_local! {
+    /// True while this thread is inside [`install`]: kernels it runs then stay serial.
+    static IN_REGION: Cell<bool> = const { Cell::new(false) };
+    /// True on the thread that a pool was built around (see the module doc): being a rayon
+    /// worker does not, on this thread, mean running inside a parallel region.
+    static IS_CALLER: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Elements below which an elementwise kernel runs serially (~30 µs of serial work).
 pub const GRAIN: usize = 32 * 1024;
@@ -67,11 +83,7 @@ pub fn pool() -> &'static rayon::ThreadPool {
     if !cur.is_null() && unsafe { (*cur).generation } == gen {
         return unsafe { &(*cur).pool };
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(configured_threads())
-        .thread_name(|i| format!("lamina-{i}"))
-        .build()
-        .expect("lamina: cannot start the thread pool");
+    let pool = build_pool(configured_threads());
     let entry = Box::into_raw(Box::new(PoolEntry {
         generation: gen,
         pool,
@@ -83,14 +95,48 @@ pub fn pool() -> &'static rayon::ThreadPool {
     }
 }
 
+/// Whether the calling thread is the process's main thread.
+fn on_main_thread() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: both calls only read the caller's ids.
+        unsafe { libc::gettid() == libc::getpid() }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// A pool of `threads` threads; the calling thread is one of them when it is the main thread
+/// and not yet part of a pool (see the module doc).
+fn build_pool(threads: usize) -> rayon::ThreadPool {
+    let builder = || {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("lamina-{i}"))
+    };
+    if threads > 1 && on_main_thread() && !IS_CALLER.with(Cell::get) {
+        if let Ok(pool) = builder().use_current_thread().build() {
+            IS_CALLER.with(|c| c.set(true));
+            return pool;
+        }
+    }
+    builder()
+        .build()
+        .expect("lamina: cannot start the thread pool")
+}
+
 /// The number of threads parallel kernels use.
 pub fn num_threads() -> usize {
     pool().current_num_threads()
 }
 
-/// True when called from one of the pool's worker threads (kernels then stay serial: no nesting).
+/// True when called from inside a parallel region: from a pool thread, or from a thread that is
+/// running [`install`] (kernels then stay serial: no nesting).
 pub fn in_worker() -> bool {
-    rayon::current_thread_index().is_some()
+    IN_REGION.with(Cell::get)
+        || (rayon::current_thread_index().is_some() && !IS_CALLER.with(Cell::get))
 }
 
 /// Whether work of `n` elements should run in parallel.
@@ -99,8 +145,21 @@ pub fn should_parallelize(n: usize) -> bool {
     n >= GRAIN && !in_worker() && num_threads() > 1
 }
 
-/// Runs `f` inside lamina's pool.
+/// Runs `f` inside lamina's pool; on the thread the pool was built around, `f` runs right here
+/// and its parallel iterators share the work with the pool's other threads.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if IN_REGION.with(Cell::get) {
+        return f();
+    }
+    /// Leaves the region even when `f` panics.
+    struct Region;
+    impl Drop for Region {
+        fn drop(&mut self) {
+            IN_REGION.with(|r| r.set(false));
+        }
+    }
+    IN_REGION.with(|r| r.set(true));
+    let _region = Region;
     pool().install(f)
 }
 
