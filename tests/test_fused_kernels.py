@@ -2,6 +2,10 @@
 optimizers: values against numpy, gradients against finite differences (float64), higher
 derivatives through nested tapes, and the errors."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -291,6 +295,42 @@ def test_fused_kernels_dropout_and_training_are_bitwise_identical_at_1_and_2_thr
         _lamina.set_num_threads(old)
     for a, b in zip(one, two):
         assert a.tobytes() == b.tobytes()
+
+
+_FIT_IN_FRESH_PROCESS = """
+import sys
+import numpy as np
+import lamina
+rng = np.random.default_rng(3)
+x = rng.standard_normal((512, 300)).astype("float32")
+y = rng.integers(0, 10, 512)
+lamina.utils.set_random_seed(5)
+model = lamina.Sequential([
+    lamina.Input((300,)),
+    lamina.layers.Dense(260, activation="relu"),
+    lamina.layers.Dense(200, activation="relu"),
+    lamina.layers.Dense(10),
+])
+model.compile(optimizer="adam",
+              loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.fit(x, y, batch_size=256, epochs=2, shuffle=True, verbose=0)
+out = [w.tobytes() for w in model.get_weights()] + [np.asarray(model(x)).tobytes()]
+sys.stdout.buffer.write(b"".join(out))
+"""
+
+
+def test_fit_in_a_fresh_process_is_bitwise_identical_at_1_and_2_threads():
+    # In a fresh process the main thread is one of the pool's threads (it takes a share of each
+    # parallel kernel); products here are large enough to be cut into pieces, by rows and by
+    # columns, and the Dense bias and relu run per piece.
+    outs = []
+    for n in ("1", "2"):
+        env = dict(os.environ, LAMINA_NUM_THREADS=n)
+        outs.append(subprocess.run([sys.executable, "-c", _FIT_IN_FRESH_PROCESS], env=env,
+                                   capture_output=True, check=True).stdout)
+    sizes = 300 * 260 + 260 + 260 * 200 + 200 + 200 * 10 + 10 + 512 * 10
+    assert len(outs[0]) == 4 * sizes
+    assert outs[0] == outs[1]
 
 
 def test_dense_relu_keeps_nan_like_the_relu_op():

@@ -1,20 +1,20 @@
-//! Dense: `activation(x @ w + b)` as one kernel — the bias is written into the output buffer
-//! first, gemm accumulates `x @ w` onto it (gemm's read-dst, alpha = 1), and the activation is
-//! applied in place, so the layer makes one output buffer instead of three.
+//! Dense: `activation(x @ w + b)` as one kernel — for each block of the output, the task that
+//! computes it writes the bias into it, gemm accumulates `x @ w` onto it (gemm's read-dst,
+//! alpha = 1), and the activation is applied in place while the block is still in cache; the
+//! layer makes one output buffer instead of three.
 //!
 //! float32/float64 with matching dtypes take the fused path; any other combination is computed
 //! by the separate kernels (matmul, add, relu) with the same dtype promotion, so the op accepts
 //! whatever `matmul(x, w) + b` accepts.
 use super::elementwise::{self as el, BinaryOp, UnaryOp};
-use super::gemm::{self, gemm_ty::GemmTy};
+use super::gemm::{self, gemm_ty::GemmTy, Block, Hooks};
 use super::norm::col_sums;
 use super::reduce::Real;
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
-use crate::parallel::{install, should_parallelize, zip_slices, GRAIN};
+use crate::parallel::zip_slices;
 use crate::tensor::{Arr, Tensor};
 use ndarray::{ArrayD, Ix2, IxDyn};
-use rayon::prelude::*;
 
 /// The activations fused into the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,32 +123,32 @@ fn typed<T: Elem + GemmTy + PartialOrd>(
         .into_shape_with_order(Ix2(rows, k))
         .expect("row-major (rows, k)");
     let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D kernel");
-    let mut out: Vec<T> = match b {
-        Some(b) => {
-            let bias: Vec<T> = b.iter().copied().collect();
-            let mut v = Vec::with_capacity(rows * n);
-            for _ in 0..rows {
-                v.extend_from_slice(&bias);
-            }
-            v
+    // The bias and the relu run on each block of the output inside the task that computes it,
+    // while the block is in that core's cache: no serial fill and no second pass over memory.
+    let bias: Option<Vec<T>> = b.map(|b| b.iter().copied().collect());
+    let init = |mut blk: Block<T>| {
+        let bias = bias.as_deref().expect("init runs only with a bias");
+        let cols = blk.cols.clone();
+        for i in blk.rows.clone() {
+            blk.row(i).copy_from_slice(&bias[cols.clone()]);
         }
-        None => vec![T::zero(); rows * n],
     };
-    gemm::gemm_2d(x2, w2, &mut out, b.is_some());
-    if act == DenseActivation::Relu {
-        let zero = T::zero();
-        // A select (not a branch), so the loop vectorises; NaN fails `<=` and stays.
-        let relu = |s: &mut [T]| {
-            for v in s {
+    let zero = T::zero();
+    let relu = |mut blk: Block<T>| {
+        for i in blk.rows.clone() {
+            // A select (not a branch), so the loop vectorises; NaN fails `<=` and stays.
+            for v in blk.row(i) {
                 *v = if *v <= zero { zero } else { *v };
             }
-        };
-        if should_parallelize(out.len()) {
-            install(|| out.par_chunks_mut(GRAIN / 4).for_each(relu));
-        } else {
-            relu(&mut out);
         }
-    }
+    };
+    let hooks = Hooks {
+        init: bias
+            .is_some()
+            .then_some(&init as &(dyn Fn(Block<T>) + Sync)),
+        finish: (act == DenseActivation::Relu).then_some(&relu as &(dyn Fn(Block<T>) + Sync)),
+    };
+    let out = gemm::gemm_2d_new_with(x2, w2, &hooks);
     ArrayD::from_shape_vec(IxDyn(&out_shape), out)
         .expect("shape")
         .into_shared()
@@ -262,33 +262,42 @@ mod tests {
 
     #[test]
     fn matches_matmul_add_relu() {
-        let (m, k, n) = (37, 65, 130);
-        let x = t(
-            &[m, k],
-            (0..m * k)
-                .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
-                .collect(),
-        );
-        let w = t(
-            &[k, n],
-            (0..k * n)
-                .map(|i| ((i * 53) % 89) as f32 / 44.0 - 1.0)
-                .collect(),
-        );
-        let b = t(&[n], (0..n).map(|i| i as f32 / 100.0 - 0.6).collect());
-        for act in [DenseActivation::Linear, DenseActivation::Relu] {
-            let fused = dense(&x, &w, Some(&b), act).unwrap().to_vec::<f32>();
-            let mut r = el::binary(BinaryOp::Add, &gemm::matmul(&x, &w).unwrap(), &b).unwrap();
-            if act == DenseActivation::Relu {
-                r = el::unary(UnaryOp::Relu, &r).unwrap();
+        // Serial, then products large enough to be cut into pieces by rows and by columns.
+        for (m, k, n) in [(37, 65, 130), (300, 200, 130), (64, 300, 520)] {
+            let x = t(
+                &[m, k],
+                (0..m * k)
+                    .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+                    .collect(),
+            );
+            let w = t(
+                &[k, n],
+                (0..k * n)
+                    .map(|i| ((i * 53) % 89) as f32 / 44.0 - 1.0)
+                    .collect(),
+            );
+            let b = t(&[n], (0..n).map(|i| i as f32 / 100.0 - 0.6).collect());
+            for act in [DenseActivation::Linear, DenseActivation::Relu] {
+                let fused = dense(&x, &w, Some(&b), act).unwrap();
+                // Inside the pool, kernels run serially: the bits must not change.
+                let serial = crate::parallel::install(|| dense(&x, &w, Some(&b), act).unwrap());
+                assert!(
+                    fused.bit_eq(&serial),
+                    "{m}x{k}x{n} {act:?}: parallel != serial"
+                );
+                let mut r = el::binary(BinaryOp::Add, &gemm::matmul(&x, &w).unwrap(), &b).unwrap();
+                if act == DenseActivation::Relu {
+                    r = el::unary(UnaryOp::Relu, &r).unwrap();
+                }
+                let r = r.to_vec::<f32>();
+                for (a, e) in fused.to_vec::<f32>().iter().zip(&r) {
+                    assert!((a - e).abs() <= 1e-4 * (1.0 + e.abs()), "{a} vs {e}");
+                }
             }
-            let r = r.to_vec::<f32>();
-            for (a, e) in fused.iter().zip(&r) {
-                assert!((a - e).abs() <= 1e-4 * (1.0 + e.abs()), "{a} vs {e}");
-            }
+            let nob = dense(&x, &w, None, DenseActivation::Linear).unwrap();
+            assert_eq!(nob.shape(), &[m, n]);
+            assert!(nob.bit_eq(&gemm::matmul(&x, &w).unwrap()));
         }
-        let nob = dense(&x, &w, None, DenseActivation::Linear).unwrap();
-        assert_eq!(nob.shape(), &[m, n]);
     }
 
     #[test]

@@ -86,10 +86,54 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`,
-/// or `dst += lhs @ rhs` when `accumulate`. `parallel` says whether this call may use the pool.
-/// Without `accumulate`, `dst` may be uninitialised: every element is written, none is read.
-type MmFn<T> = fn(&Mat<T>, &Mat<T>, Dst<T>, usize, usize, usize, bool, bool);
+/// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`.
+/// `parallel` says whether this call may use the pool. `dst` may be uninitialised: every element
+/// is written, none is read.
+type MmFn<T> = fn(&Mat<T>, &Mat<T>, Dst<T>, usize, usize, usize, bool);
+
+/// A rectangle of a product's row-major output: rows `rows` and columns `cols` of an output whose
+/// rows are `stride` elements apart. Handed to [`Hooks`] by the task that computes it.
+pub(crate) struct Block<T> {
+    origin: *mut T,
+    stride: usize,
+    /// The block's rows in the whole output.
+    pub rows: std::ops::Range<usize>,
+    /// The block's columns in the whole output.
+    pub cols: std::ops::Range<usize>,
+}
+
+impl<T> Block<T> {
+    /// Output row `i` (an index in the whole output, inside `rows`), restricted to `cols`.
+    pub fn row(&mut self, i: usize) -> &mut [T] {
+        assert!(self.rows.contains(&i), "row {i} outside the block");
+        // SAFETY: the block's rows and columns lie inside the output (see `block`), no other
+        // task holds this block, and `&mut self` keeps the slice unique.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.origin.add(i * self.stride + self.cols.start),
+                self.cols.len(),
+            )
+        }
+    }
+}
+
+/// Work on each block of a product's output, done by the task that computes the block while it
+/// is in that core's cache (a bias and an activation, for a Dense layer).
+pub(crate) struct Hooks<'a, T> {
+    /// Fills the block before the product is added to it; without it the product overwrites
+    /// the block. It must write every element of the block.
+    pub init: Option<&'a (dyn Fn(Block<T>) + Sync)>,
+    /// Runs on the block once the product is in it.
+    pub finish: Option<&'a (dyn Fn(Block<T>) + Sync)>,
+}
+
+impl<T> Hooks<'_, T> {
+    /// No work besides the product.
+    pub const NONE: Self = Hooks {
+        init: None,
+        finish: None,
+    };
+}
 
 /// The destination of one product: `m * n` elements, row-major, possibly uninitialised.
 #[derive(Clone, Copy)]
@@ -114,6 +158,25 @@ impl<T: Copy> Dst<T> {
     unsafe fn fill(self, len: usize, value: T) {
         for i in 0..len {
             self.0.add(i).write(value);
+        }
+    }
+
+    /// Rows `rows` and columns `cols` of the output this destination starts, whose rows are
+    /// `stride` elements apart.
+    ///
+    /// # Safety
+    /// The rectangle must lie inside the output, and no other block handed out may overlap it.
+    unsafe fn block(
+        self,
+        stride: usize,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+    ) -> Block<T> {
+        Block {
+            origin: self.0,
+            stride,
+            rows,
+            cols,
         }
     }
 }
@@ -166,7 +229,7 @@ fn repack_rows<T: Copy + Send + Sync>(r: &Mat<T>, k: usize, n: usize, parallel: 
     out
 }
 
-/// `dst = lhs @ rhs`, or `dst += lhs @ rhs` when `accumulate` (gemm's alpha = 1, read_dst).
+/// `dst = lhs @ rhs` (the [`MmFn`] of the float types).
 #[allow(clippy::too_many_arguments)]
 fn float_mm<T: Elem + gemm_ty::GemmTy>(
     l: &Mat<T>,
@@ -175,17 +238,22 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(
     m: usize,
     n: usize,
     k: usize,
-    accumulate: bool,
+    parallel: bool,
+) {
+    float_mm_with(l, r, dst, (m, n, k), &Hooks::NONE, parallel);
+}
+
+/// `dst = lhs @ rhs`, or `init` then `dst += lhs @ rhs` (gemm's alpha = 1, read_dst), then
+/// `finish`, block by block (see [`Hooks`]).
+fn float_mm_with<T: Elem + gemm_ty::GemmTy>(
+    l: &Mat<T>,
+    r: &Mat<T>,
+    dst: Dst<T>,
+    (m, n, k): (usize, usize, usize),
+    hooks: &Hooks<'_, T>,
     parallel: bool,
 ) {
     if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            // SAFETY: dst holds m*n elements.
-            unsafe { dst.fill(m * n, T::zero()) };
-        }
         return;
     }
     // The gemm crate multiplies a column-major rhs (a transposed row-major matrix, as in
@@ -202,27 +270,23 @@ fn float_mm<T: Elem + gemm_ty::GemmTy>(
     } else {
         r
     };
-    if !parallel {
-        gemm_call(l, r, dst, n, (m, n, k), accumulate, gemm::Parallelism::None);
-        return;
-    }
-    let parts = num_threads();
+    let parts = if parallel { num_threads() } else { 1 };
     match split_plan(m, n, parts) {
         Some(plan) => {
-            // Called inside the pool (see `gemm_2d_raw` and `batched`): one serial piece per task.
+            // Called inside the pool (see `gemm_2d_new_with` and `batched`): one serial piece
+            // per task.
             (0..parts)
                 .into_par_iter()
-                .for_each(|p| mm_piece(l, r, dst, (m, n, k), plan, p, accumulate));
+                .for_each(|p| mm_piece(l, r, dst, (m, n, k), plan, p, hooks));
         }
-        None => gemm_call(
-            l,
-            r,
-            dst,
-            n,
-            (m, n, k),
-            accumulate,
-            gemm::Parallelism::Rayon(parts),
-        ),
+        None => {
+            let par = if parallel {
+                gemm::Parallelism::Rayon(parts)
+            } else {
+                gemm::Parallelism::None
+            };
+            mm_block(l, r, dst, (m, n, k), (0..m, 0..n), hooks, par)
+        }
     }
 }
 
@@ -254,36 +318,73 @@ fn mm_piece<T: Elem + gemm_ty::GemmTy>(
     l: &Mat<T>,
     r: &Mat<T>,
     dst: Dst<T>,
-    (m, n, k): (usize, usize, usize),
+    mnk: (usize, usize, usize),
     (cols, size): (bool, usize),
     p: usize,
-    accumulate: bool,
+    hooks: &Hooks<'_, T>,
 ) {
+    let (m, n, _) = mnk;
     let long = if cols { n } else { m };
     let start = (p * size).min(long);
-    let len = size.min(long - start);
-    if len == 0 {
+    let end = (start + size).min(long);
+    if start == end {
         return;
     }
-    let none = gemm::Parallelism::None;
-    // SAFETY: `start + len` is within the output's columns (rows), so the offset pointers stay
-    // inside the operands and the destination.
-    unsafe {
-        if cols {
-            let r = Mat {
-                ptr: r.ptr.offset(start as isize * r.cs),
-                rs: r.rs,
-                cs: r.cs,
-            };
-            gemm_call(l, &r, dst.add(start), n, (m, len, k), accumulate, none);
-        } else {
-            let l = Mat {
-                ptr: l.ptr.offset(start as isize * l.rs),
+    let block = if cols {
+        (0..m, start..end)
+    } else {
+        (start..end, 0..n)
+    };
+    mm_block(l, r, dst, mnk, block, hooks, gemm::Parallelism::None);
+}
+
+/// Rows `rows` and columns `cols` of `dst = l @ r` with the hooks around them, in one gemm call.
+fn mm_block<T: Elem + gemm_ty::GemmTy>(
+    l: &Mat<T>,
+    r: &Mat<T>,
+    dst: Dst<T>,
+    (m, n, k): (usize, usize, usize),
+    (rows, cols): (std::ops::Range<usize>, std::ops::Range<usize>),
+    hooks: &Hooks<'_, T>,
+    par: gemm::Parallelism,
+) {
+    debug_assert!(rows.end <= m && cols.end <= n);
+    // SAFETY: the rows and columns lie inside the (m, n) output; blocks handed to different tasks
+    // do not overlap (`mm_piece`), and the hooks get each block once, before or after gemm.
+    let block = || unsafe { dst.block(n, rows.clone(), cols.clone()) };
+    let accumulate = hooks.init.is_some();
+    if let Some(init) = hooks.init {
+        init(block());
+    }
+    // SAFETY: offsetting by a row and a column inside the operands and the output.
+    let (l, r, at) = unsafe {
+        (
+            Mat {
+                ptr: l.ptr.offset(rows.start as isize * l.rs),
                 rs: l.rs,
                 cs: l.cs,
-            };
-            gemm_call(&l, r, dst.add(start * n), n, (len, n, k), accumulate, none);
+            },
+            Mat {
+                ptr: r.ptr.offset(cols.start as isize * r.cs),
+                rs: r.rs,
+                cs: r.cs,
+            },
+            dst.add(rows.start * n + cols.start),
+        )
+    };
+    let (bm, bn) = (rows.len(), cols.len());
+    if k == 0 {
+        if !accumulate {
+            for i in 0..bm {
+                // SAFETY: row i of the block: bn elements inside the output.
+                unsafe { at.add(i * n).fill(bn, T::zero()) };
+            }
         }
+    } else {
+        gemm_call(&l, &r, at, n, (bm, bn, k), accumulate, par);
+    }
+    if let Some(finish) = hooks.finish {
+        finish(block());
     }
 }
 
@@ -327,24 +428,14 @@ fn gemm_call<T: Elem + gemm_ty::GemmTy>(
     }
 }
 
-/// `dst (m x n, row-major) = [dst +] a @ b` for 2-D views of any strides, using the pool above
-/// [`PAR_FLOPS`]. The caller checks that the shapes agree and `dst` holds m*n elements.
-pub(crate) fn gemm_2d<T: Elem + gemm_ty::GemmTy>(
+/// `a @ b` for 2-D views of any strides into a new row-major `(m, n)` buffer, using the pool above
+/// [`PAR_FLOPS`], with `hooks` run on each block of the output by the task computing it. The
+/// caller checks that the shapes agree.
+pub(crate) fn gemm_2d_new_with<T: Elem + gemm_ty::GemmTy>(
     a: ndarray::ArrayView2<'_, T>,
     b: ndarray::ArrayView2<'_, T>,
-    dst: &mut [T],
-    accumulate: bool,
-) {
-    debug_assert_eq!(dst.len(), a.dim().0 * b.dim().1);
-    gemm_2d_raw(a, b, Dst(dst.as_mut_ptr()), accumulate);
-}
-
-fn gemm_2d_raw<T: Elem + gemm_ty::GemmTy>(
-    a: ndarray::ArrayView2<'_, T>,
-    b: ndarray::ArrayView2<'_, T>,
-    dst: Dst<T>,
-    accumulate: bool,
-) {
+    hooks: &Hooks<'_, T>,
+) -> Vec<T> {
     let ((m, k), n) = (a.dim(), b.dim().1);
     assert_eq!(b.dim().0, k, "gemm_2d: inner dimensions differ");
     let (sa, sb) = (a.strides(), b.strides());
@@ -358,14 +449,20 @@ fn gemm_2d_raw<T: Elem + gemm_ty::GemmTy>(
         rs: sb[0],
         cs: sb[1],
     };
+    let len = m * n;
+    let mut out: Vec<T> = Vec::with_capacity(len);
+    let dst = Dst(out.as_mut_ptr());
     let parallel = m.saturating_mul(n).saturating_mul(k.max(1)) >= PAR_FLOPS
         && !in_worker()
         && num_threads() > 1;
     if parallel {
-        install(|| float_mm(&l, &r, dst, m, n, k, accumulate, true));
+        install(|| float_mm_with(&l, &r, dst, (m, n, k), hooks, true));
     } else {
-        float_mm(&l, &r, dst, m, n, k, accumulate, false);
+        float_mm_with(&l, &r, dst, (m, n, k), hooks, false);
     }
+    // SAFETY: the product (or the init hook followed by the product) wrote all m * n elements.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// `a @ b` for 2-D views of any strides into a new row-major `(m, n)` buffer, using the pool above
@@ -374,12 +471,7 @@ pub(crate) fn gemm_2d_new<T: Elem + gemm_ty::GemmTy>(
     a: ndarray::ArrayView2<'_, T>,
     b: ndarray::ArrayView2<'_, T>,
 ) -> Vec<T> {
-    let len = a.dim().0 * b.dim().1;
-    let mut out: Vec<T> = Vec::with_capacity(len);
-    gemm_2d_raw(a, b, Dst(out.as_mut_ptr()), false);
-    // SAFETY: the product wrote all m * n elements.
-    unsafe { out.set_len(len) };
-    out
+    gemm_2d_new_with(a, b, &Hooks::NONE)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -390,20 +482,17 @@ fn int_mm<T: Elem + Arith>(
     m: usize,
     n: usize,
     k: usize,
-    accumulate: bool,
     parallel: bool,
 ) {
     if m == 0 || n == 0 {
         return;
     }
     let row = |i: usize| {
-        // SAFETY: row i of dst is n elements inside the m*n destination; it is initialised
-        // (zeroed here unless accumulating) before the slice is formed, and rows do not overlap.
+        // SAFETY: row i of dst is n elements inside the m*n destination; it is zeroed before the
+        // slice is formed, and rows do not overlap.
         let out = unsafe {
             let row = dst.add(i * n);
-            if !accumulate {
-                row.fill(n, T::zero());
-            }
+            row.fill(n, T::zero());
             std::slice::from_raw_parts_mut(row.0, n)
         };
         for p in 0..k {
@@ -500,14 +589,14 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
             install(|| {
                 (0..nb)
                     .into_par_iter()
-                    .for_each(|i| mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false, false))
+                    .for_each(|i| mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false))
             });
         } else {
             for i in 0..nb {
                 if parallel {
-                    install(|| mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false, true));
+                    install(|| mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, true));
                 } else {
-                    mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false, false);
+                    mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false);
                 }
             }
         }
@@ -655,7 +744,7 @@ mod tests {
 
     /// The pieces of every split plan, computed one after another, against one whole product:
     /// bitwise equal, for both operand layouts, with and without accumulation.
-    fn pieces_match_whole<T: Elem + gemm_ty::GemmTy>(to: impl Fn(f64) -> T) {
+    fn pieces_match_whole<T: Elem + gemm_ty::GemmTy>(to: impl Fn(f64) -> T + Sync) {
         let shapes = [
             (128, 512, 784),
             (1024, 512, 100),
@@ -691,39 +780,64 @@ mod tests {
                     rs: n as isize,
                     cs: 1,
                 };
-                for accumulate in [false, true] {
-                    let mut whole = c0.clone();
-                    let none = gemm::Parallelism::None;
-                    gemm_call(
-                        &l,
-                        &r,
-                        Dst(whole.as_mut_ptr()),
-                        n,
-                        (m, n, k),
-                        accumulate,
-                        none,
-                    );
+                // The init hook copies c0 into its block (so the product is added to it); the
+                // finish hook halves its block.
+                let init = |mut blk: Block<T>| {
+                    for i in blk.rows.clone() {
+                        let cols = blk.cols.clone();
+                        blk.row(i)
+                            .copy_from_slice(&c0[i * n + cols.start..i * n + cols.end]);
+                    }
+                };
+                let finish = |mut blk: Block<T>| {
+                    for i in blk.rows.clone() {
+                        for v in blk.row(i) {
+                            *v = to(v.to_f64() * 0.5);
+                        }
+                    }
+                };
+                for with_hooks in [false, true] {
+                    let hooks = if with_hooks {
+                        Hooks {
+                            init: Some(&init),
+                            finish: Some(&finish),
+                        }
+                    } else {
+                        Hooks::NONE
+                    };
+                    let mut whole = vec![to(f64::NAN); m * n];
+                    float_mm_with(&l, &r, Dst(whole.as_mut_ptr()), (m, n, k), &hooks, false);
+                    if with_hooks {
+                        // Spot-check the hooks against the definition: (c0 + a @ b) / 2.
+                        let (i, j) = (m / 2, n / 3);
+                        let mut acc = c0[i * n + j].to_f64();
+                        for p in 0..k {
+                            let aip = if transposed_lhs {
+                                a[p * m + i]
+                            } else {
+                                a[i * k + p]
+                            };
+                            acc += aip.to_f64() * b[p * n + j].to_f64();
+                        }
+                        let got = whole[i * n + j].to_f64();
+                        assert!(
+                            (got - acc * 0.5).abs() <= 1e-2 * (1.0 + acc.abs()),
+                            "{got} vs {acc}"
+                        );
+                    }
                     for parts in 2..=4 {
                         let Some(plan) = split_plan(m, n, parts) else {
                             assert!(m.max(n) < MIN_PIECE * parts, "{m}x{n} not split");
                             continue;
                         };
-                        let mut cut = c0.clone();
+                        let mut cut = vec![to(f64::NAN); m * n];
                         for p in 0..parts {
-                            mm_piece(
-                                &l,
-                                &r,
-                                Dst(cut.as_mut_ptr()),
-                                (m, n, k),
-                                plan,
-                                p,
-                                accumulate,
-                            );
+                            mm_piece(&l, &r, Dst(cut.as_mut_ptr()), (m, n, k), plan, p, &hooks);
                         }
                         assert!(
                             whole.iter().zip(&cut).all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits()),
                             "{m}x{n}x{k} in {parts} pieces {plan:?}, lhs transposed {transposed_lhs}, \
-                             accumulate {accumulate}"
+                             hooks {with_hooks}"
                         );
                     }
                 }
