@@ -38,7 +38,7 @@ fn from_numpy(arr: &Bound<'_, PyUntypedArray>, op: &str, from_list: bool) -> PyR
                 let ro = a
                     .try_readonly()
                     .map_err(|e| PyTypeError::new_err(format!("{op}: {e}")))?;
-                return Ok(Tensor::from_array(ro.as_array().to_owned()));
+                return Ok(Tensor::copy_of(&ro.as_array()));
             }
         };
     }

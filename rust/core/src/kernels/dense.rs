@@ -12,9 +12,10 @@ use super::norm::col_sums;
 use super::reduce::Real;
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
-use crate::parallel::zip_slices;
+use crate::parallel::{install, should_parallelize, zip_slices};
 use crate::tensor::{Arr, Tensor};
 use ndarray::{ArrayD, Ix2, IxDyn};
+use rayon::prelude::*;
 
 /// The activations fused into the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,19 +214,23 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
     let rows: usize = xa.shape()[..xa.ndim() - 1].iter().product();
     let gs = ga.as_standard_layout();
     let gflat = gs.as_slice().expect("standard layout");
-    let masked: Option<Vec<T>> = relu_out.map(|y| {
-        let ya = arr(y);
-        let ys = ya.as_standard_layout();
-        let yflat = ys.as_slice().expect("standard layout");
-        let zero = T::zero();
-        zip_slices(gflat, yflat, &|gv: T, yv: T| {
-            if yv > zero {
-                gv
+    let zero = T::zero();
+    let mask = move |gv: T, yv: T| if yv > zero { gv } else { zero };
+    // With relu and a bias, the mask and the bias gradient are one pass over the data.
+    let (masked, mut db): (Option<Vec<T>>, Option<Vec<T>>) = match relu_out {
+        Some(y) => {
+            let ya = arr(y);
+            let ys = ya.as_standard_layout();
+            let yflat = ys.as_slice().expect("standard layout");
+            if need[2] {
+                let (dz, sums) = masked_with_col_sums(gflat, yflat, rows, n, mask);
+                (Some(dz), Some(sums))
             } else {
-                zero
+                (Some(zip_slices(gflat, yflat, &mask)), None)
             }
-        })
-    });
+        }
+        None => (None, None),
+    };
     let dz: &[T] = masked.as_deref().unwrap_or(gflat);
     let dz2 = ndarray::ArrayView2::from_shape((rows, n), dz).expect("(rows, n)");
     let w2 = wa.view().into_dimensionality::<Ix2>().expect("2-D kernel");
@@ -246,10 +251,71 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
         tensor(&[k, n], gemm::gemm_2d_new(x2.t(), dz2))
     });
     let db = need[2].then(|| {
-        let (sums, _) = col_sums(rows, n, |i, j| (dz[i * n + j], T::zero()));
+        let sums = db
+            .take()
+            .unwrap_or_else(|| col_sums(rows, n, |i, j| (dz[i * n + j], T::zero())).0);
         tensor(&[n], sums)
     });
     (dx, dw, db)
+}
+
+/// `dz = mask(g, y)` elementwise over row-major `(rows, n)` data, and the column sums of `dz`, in
+/// one pass. Column blocks run as separate tasks, each writing its own columns of `dz` and
+/// summing them over the rows in order, exactly as [`col_sums`] does (so the bits match it).
+fn masked_with_col_sums<T: Real>(
+    g: &[T],
+    y: &[T],
+    rows: usize,
+    n: usize,
+    mask: impl Fn(T, T) -> T + Sync,
+) -> (Vec<T>, Vec<T>) {
+    const COL_BLOCK: usize = 64;
+    let len = rows * n;
+    assert!(
+        g.len() == len && y.len() == len,
+        "masked_with_col_sums: lengths"
+    );
+    let mut dz: Vec<T> = Vec::with_capacity(len);
+    let base = Shared(dz.spare_capacity_mut().as_mut_ptr());
+    let block = |c0: usize| -> Vec<T> {
+        let c1 = (c0 + COL_BLOCK).min(n);
+        let mut sums = vec![T::zero(); c1 - c0];
+        for i in 0..rows {
+            let at = i * n;
+            // SAFETY: columns c0..c1 of row i lie inside the `len`-element allocation, and each
+            // task owns its columns; the memory is viewed as MaybeUninit, so it may be unset.
+            let out = unsafe { std::slice::from_raw_parts_mut(base.get().add(at + c0), c1 - c0) };
+            let (gr, yr) = (&g[at + c0..at + c1], &y[at + c0..at + c1]);
+            for (((o, &gv), &yv), acc) in out.iter_mut().zip(gr).zip(yr).zip(sums.iter_mut()) {
+                let v = mask(gv, yv);
+                o.write(v);
+                *acc = *acc + v;
+            }
+        }
+        sums
+    };
+    let starts: Vec<usize> = (0..n).step_by(COL_BLOCK).collect();
+    let parts: Vec<Vec<T>> = if should_parallelize(len) {
+        install(|| starts.par_iter().map(|&c| block(c)).collect())
+    } else {
+        starts.iter().map(|&c| block(c)).collect()
+    };
+    // SAFETY: the column blocks cover every column of every row.
+    unsafe { dz.set_len(len) };
+    (dz, parts.concat())
+}
+
+/// A pointer handed to the tasks of one kernel, which write disjoint parts of its target.
+#[derive(Clone, Copy)]
+struct Shared<T>(*mut std::mem::MaybeUninit<T>);
+// SAFETY: the tasks write disjoint elements, and the owner waits for all of them.
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    fn get(self) -> *mut std::mem::MaybeUninit<T> {
+        self.0
+    }
 }
 
 #[cfg(test)]
@@ -367,6 +433,44 @@ mod tests {
         assert_eq!(dx.unwrap().shape(), &[0, k]);
         assert_eq!(dw.unwrap().to_vec::<f64>(), vec![0.0; k * n]);
         assert_eq!(db.unwrap().to_vec::<f64>(), vec![0.0; n]);
+    }
+
+    #[test]
+    fn large_grads_are_thread_count_independent_and_exact_in_the_bias() {
+        // Large enough for the parallel paths (fused mask + bias sums over column blocks, split
+        // products); a NaN and zeros in y exercise the mask.
+        let (rows, k, n) = (700, 90, 200);
+        let val = |i: usize, a: usize, b: usize| ((i * a) % b) as f32 / (b as f32 / 2.0) - 1.0;
+        let x = t(&[rows, k], (0..rows * k).map(|i| val(i, 29, 17)).collect());
+        let w = t(&[k, n], (0..k * n).map(|i| val(i, 13, 11)).collect());
+        let gv: Vec<f32> = (0..rows * n).map(|i| val(i, 7, 9)).collect();
+        let mut yv: Vec<f32> = (0..rows * n).map(|i| val(i, 5, 3)).collect();
+        yv[1234] = f32::NAN;
+        let (g, y) = (t(&[rows, n], gv.clone()), t(&[rows, n], yv.clone()));
+        let par = dense_grad(&x, &w, Some(&y), &g, [true; 3])
+            .unwrap()
+            .unwrap();
+        let ser = crate::parallel::install(|| dense_grad(&x, &w, Some(&y), &g, [true; 3]))
+            .unwrap()
+            .unwrap();
+        for (a, b) in [(&par.0, &ser.0), (&par.1, &ser.1), (&par.2, &ser.2)] {
+            assert!(a.as_ref().unwrap().bit_eq(b.as_ref().unwrap()));
+        }
+        let db = par.2.unwrap().to_vec::<f32>();
+        for (j, got) in db.iter().enumerate() {
+            let mut e = 0.0f32;
+            for r in 0..rows {
+                if yv[r * n + j] > 0.0 {
+                    e += gv[r * n + j];
+                }
+            }
+            assert_eq!(got.to_bits(), e.to_bits(), "column {j}");
+        }
+        // The bias gradient alone is the same as with the others.
+        let only_db = dense_grad(&x, &w, Some(&y), &g, [false, false, true])
+            .unwrap()
+            .unwrap();
+        assert!(only_db.2.unwrap().to_vec::<f32>() == db);
     }
 
     #[test]

@@ -217,6 +217,12 @@ impl Tensor {
         T::wrap(a.into_shared())
     }
 
+    /// A row-major copy of a borrowed array of any strides (a numpy array's memory, for one);
+    /// large copies run on the thread pool.
+    pub fn copy_of<T: Elem>(a: &ndarray::ArrayViewD<'_, T>) -> Tensor {
+        T::wrap(crate::parallel::map_array(a, |x: T| x))
+    }
+
     /// A row-major contiguous tensor with the same values (shares storage if already contiguous).
     pub fn to_standard_layout(&self) -> Tensor {
         if self.is_standard_layout() {
