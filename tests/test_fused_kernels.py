@@ -307,7 +307,7 @@ y = rng.integers(0, 10, 512)
 lamina.utils.set_random_seed(5)
 model = lamina.Sequential([
     lamina.Input((300,)),
-    lamina.layers.Dense(260, activation="relu"),
+    lamina.layers.Dense(520, activation="relu"),
     lamina.layers.Dense(200, activation="relu"),
     lamina.layers.Dense(10),
 ])
@@ -315,6 +315,7 @@ model.compile(optimizer="adam",
               loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
 model.fit(x, y, batch_size=256, epochs=2, shuffle=True, verbose=0)
 out = [w.tobytes() for w in model.get_weights()] + [np.asarray(model(x)).tobytes()]
+out += [np.asarray(model(x[i:i + 1])).tobytes() for i in range(3)]  # batch 1: split row products
 sys.stdout.buffer.write(b"".join(out))
 """
 
@@ -328,7 +329,7 @@ def test_fit_in_a_fresh_process_is_bitwise_identical_at_1_and_2_threads():
         env = dict(os.environ, LAMINA_NUM_THREADS=n)
         outs.append(subprocess.run([sys.executable, "-c", _FIT_IN_FRESH_PROCESS], env=env,
                                    capture_output=True, check=True).stdout)
-    sizes = 300 * 260 + 260 + 260 * 200 + 200 + 200 * 10 + 10 + 512 * 10
+    sizes = 300 * 520 + 520 + 520 * 200 + 200 + 200 * 10 + 10 + 512 * 10 + 3 * 10
     assert len(outs[0]) == 4 * sizes
     assert outs[0] == outs[1]
 

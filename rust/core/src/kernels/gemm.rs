@@ -17,6 +17,15 @@ use rayon::prelude::*;
 /// Multiply-adds (m*n*k summed over the batch) above which matmul uses the thread pool.
 pub const PAR_FLOPS: usize = 1 << 20;
 
+/// Whether a product of `nb` (m, k) @ (k, n) matrices should use the thread pool.
+fn use_pool(nb: usize, m: usize, n: usize, k: usize) -> bool {
+    let work = nb
+        .saturating_mul(m)
+        .saturating_mul(n)
+        .saturating_mul(k.max(1));
+    work >= PAR_FLOPS && !in_worker() && num_threads() > 1
+}
+
 /// Matrix product with numpy `matmul` semantics and Keras dtype promotion.
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
@@ -452,10 +461,7 @@ pub(crate) fn gemm_2d_new_with<T: Elem + gemm_ty::GemmTy>(
     let len = m * n;
     let mut out: Vec<T> = Vec::with_capacity(len);
     let dst = Dst(out.as_mut_ptr());
-    let parallel = m.saturating_mul(n).saturating_mul(k.max(1)) >= PAR_FLOPS
-        && !in_worker()
-        && num_threads() > 1;
-    if parallel {
+    if use_pool(1, m, n, k) {
         install(|| float_mm_with(&l, &r, dst, (m, n, k), hooks, true));
     } else {
         float_mm_with(&l, &r, dst, (m, n, k), hooks, false);
@@ -568,11 +574,7 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
     let base = Dst(out.as_mut_ptr());
     // SAFETY: i < nb, so the product's m*n elements lie inside the buffer.
     let dst = |i: usize| unsafe { base.add(i * m * n) };
-    let work = nb
-        .saturating_mul(m)
-        .saturating_mul(n)
-        .saturating_mul(k.max(1));
-    let parallel = work >= PAR_FLOPS && !in_worker() && num_threads() > 1;
+    let parallel = use_pool(nb, m, n, k);
     let mat_a = |i: usize| Mat {
         ptr: unsafe { av.as_ptr().offset(offset(i, &sa)) },
         rs: sa[nd],
@@ -752,6 +754,8 @@ mod tests {
             (129, 257, 513),
             (512, 128, 64),
             (64, 700, 3),
+            (1, 512, 784),
+            (1, 700, 300),
         ];
         for &(m, n, k) in &shapes {
             let vals = |len: usize, seed: usize| -> Vec<T> {
