@@ -51,7 +51,8 @@ IMPORT_FAILED = 3  # a worker's exit code when its peer cannot be imported
 MLP = (784, 512, 512, 10)
 TRAIN_RUN_BATCH = 1024
 SCALING_THREADS = (1, 2)
-FLOP_PER_CYCLE = 32  # f32, AVX2 + FMA: 2 FMA units x 8 lanes x 2 flop
+# f32 flop per cycle and core: 2 FMA units x lanes x 2 flop (8 lanes with AVX2, 16 with AVX-512).
+FLOP_PER_CYCLE = {"avx512f": 64, "fma": 32}
 
 # Sizes and repeat counts. `train_flop` sets how many steps one timed `fit` runs (about that many
 # floating-point operations per call, between `train_steps` bounds).
@@ -132,7 +133,12 @@ def fma_peak(machine):
     """Estimated f32 FMA peak of the whole machine in FLOP/s, or None without a clock."""
     if not machine["mhz"]:
         return None
-    return machine["cores"] * machine["mhz"] * 1e6 * FLOP_PER_CYCLE
+    return machine["cores"] * machine["mhz"] * 1e6 * flop_per_cycle(machine)
+
+
+def flop_per_cycle(machine):
+    """f32 flop per cycle and core for the widest FMA the CPU reports (SSE's 8 without one)."""
+    return next((v for flag, v in FLOP_PER_CYCLE.items() if flag in machine["flags"]), 8)
 
 
 # --------------------------------------------------------------------------------------------
@@ -695,11 +701,11 @@ def write_markdown(path, report, rows):
              "Peers: " + "; ".join(peer_description(p, report["peer_info"][p]) for p in labels)
              + "".join(f"; {name}: not installed" for name in report["missing"]) + "."]
     if peak and "sgemm" in ran:
+        isa = "AVX-512" if "avx512f" in machine["flags"] else "AVX2+FMA"
         notes.append(f"FMA peak estimate: {machine['cores']} cores x {machine['mhz'] / 1000:.2f} GHz "
-                     f"(/proc/cpuinfo \"cpu MHz\") x {FLOP_PER_CYCLE} flop/cycle (AVX2+FMA, f32) = "
-                     f"{sig3(peak / 1e9)} GFLOP/s; turbo clocks and AVX-512 can exceed it"
-                     + (" (this CPU reports avx512f: with two 512-bit FMA units its f32 peak is "
-                        "twice that)." if "avx512f" in machine["flags"] else "."))
+                     f"(/proc/cpuinfo \"cpu MHz\") x {flop_per_cycle(machine)} flop/cycle ({isa}, "
+                     f"two FMA units, f32) = {sig3(peak / 1e9)} GFLOP/s; turbo clocks can exceed it, "
+                     "and a CPU with one 512-bit FMA unit per core peaks at half of it.")
     if any(medians.get(r["key"], {}).get(p) is None for r in rows if medians.get(r["key"])
            for p in labels):
         notes.append("n/a: the peer has no equivalent (numpy has no layers or autodiff; Keras 3 has "

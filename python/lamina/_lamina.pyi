@@ -421,7 +421,8 @@ def rsqrt(x: TensorLike) -> Tensor:
     """Elementwise `rsqrt`."""
     ...
 def set_num_threads(n: Any) -> None:
-    """Sets the number of threads lamina's kernels use (>= 1)."""
+    """Sets the number of threads lamina's kernels use (>= 1). The new pool runs on threads of its
+    own: the main thread takes part only in the pool it first used."""
     ...
 def sigmoid(x: TensorLike) -> Tensor:
     """Elementwise `sigmoid`."""

@@ -330,7 +330,8 @@ pub fn get_num_threads() -> usize {
     lamina_core::parallel::num_threads()
 }
 
-/// Sets the number of threads lamina's kernels use (>= 1).
+/// Sets the number of threads lamina's kernels use (>= 1). The new pool runs on threads of its
+/// own: the main thread takes part only in the pool it first used.
 #[pyfunction]
 pub fn set_num_threads(n: usize) -> PyResult<()> {
     if n == 0 {
