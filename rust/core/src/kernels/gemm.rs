@@ -745,7 +745,8 @@ mod tests {
     }
 
     /// The pieces of every split plan, computed one after another, against one whole product:
-    /// bitwise equal, for both operand layouts, with and without accumulation.
+    /// bitwise equal, for both operand layouts, with and without hooks (a bias-like init, then a
+    /// finish on each block).
     fn pieces_match_whole<T: Elem + gemm_ty::GemmTy>(to: impl Fn(f64) -> T + Sync) {
         let shapes = [
             (128, 512, 784),
