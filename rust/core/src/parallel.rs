@@ -99,8 +99,9 @@ pub fn pool() -> &'static rayon::ThreadPool {
 fn on_main_thread() -> bool {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: both calls only read the caller's ids.
-        unsafe { libc::gettid() == libc::getpid() }
+        // SAFETY: both calls only read the caller's ids (the raw syscall, since glibc's gettid
+        // wrapper is newer than some systems the wheel may run on).
+        unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long }
     }
     #[cfg(not(target_os = "linux"))]
     {

@@ -131,7 +131,7 @@ fn typed<T: Elem + GemmTy + PartialOrd>(
         let bias = bias.as_deref().expect("init runs only with a bias");
         let cols = blk.cols.clone();
         for i in blk.rows.clone() {
-            blk.row(i).copy_from_slice(&bias[cols.clone()]);
+            blk.write_row(i, &bias[cols.clone()]);
         }
     };
     let zero = T::zero();

@@ -111,8 +111,29 @@ pub(crate) struct Block<T> {
     pub cols: std::ops::Range<usize>,
 }
 
-impl<T> Block<T> {
-    /// Output row `i` (an index in the whole output, inside `rows`), restricted to `cols`.
+impl<T: Copy> Block<T> {
+    /// Writes `values` into output row `i` (an index in the whole output, inside `rows`),
+    /// columns `cols`; for the init hook, whose block is not yet initialised.
+    pub fn write_row(&mut self, i: usize, values: &[T]) {
+        assert!(self.rows.contains(&i), "row {i} outside the block");
+        assert_eq!(
+            values.len(),
+            self.cols.len(),
+            "write_row: one value per column"
+        );
+        // SAFETY: as in `row`; copying through raw pointers never reads the destination, so the
+        // memory may be uninitialised.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                values.as_ptr(),
+                self.origin.add(i * self.stride + self.cols.start),
+                values.len(),
+            )
+        }
+    }
+
+    /// Output row `i` (an index in the whole output, inside `rows`), restricted to `cols`; for
+    /// the finish hook, once the product has written the block.
     pub fn row(&mut self, i: usize) -> &mut [T] {
         assert!(self.rows.contains(&i), "row {i} outside the block");
         // SAFETY: the block's rows and columns lie inside the output (see `block`), no other
@@ -790,8 +811,7 @@ mod tests {
                 let init = |mut blk: Block<T>| {
                     for i in blk.rows.clone() {
                         let cols = blk.cols.clone();
-                        blk.row(i)
-                            .copy_from_slice(&c0[i * n + cols.start..i * n + cols.end]);
+                        blk.write_row(i, &c0[i * n + cols.start..i * n + cols.end]);
                     }
                 };
                 let finish = |mut blk: Block<T>| {
