@@ -12,10 +12,9 @@ use super::norm::col_sums;
 use super::reduce::Real;
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
-use crate::parallel::{install, should_parallelize, zip_slices};
+use crate::parallel::zip_slices;
 use crate::tensor::{Arr, Tensor};
 use ndarray::{ArrayD, Ix2, IxDyn};
-use rayon::prelude::*;
 
 /// The activations fused into the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,7 +216,7 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
     let zero = T::zero();
     let mask = move |gv: T, yv: T| if yv > zero { gv } else { zero };
     // With relu and a bias, the mask and the bias gradient are one pass over the data.
-    let (masked, mut db): (Option<Vec<T>>, Option<Vec<T>>) = match relu_out {
+    let (masked, fused_db): (Option<Vec<T>>, Option<Vec<T>>) = match relu_out {
         Some(y) => {
             let ya = arr(y);
             let ys = ya.as_standard_layout();
@@ -251,17 +250,16 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
         tensor(&[k, n], gemm::gemm_2d_new(x2.t(), dz2))
     });
     let db = need[2].then(|| {
-        let sums = db
-            .take()
-            .unwrap_or_else(|| col_sums(rows, n, |i, j| (dz[i * n + j], T::zero())).0);
+        let sums =
+            fused_db.unwrap_or_else(|| col_sums(rows, n, |i, j| (dz[i * n + j], T::zero())).0);
         tensor(&[n], sums)
     });
     (dx, dw, db)
 }
 
 /// `dz = mask(g, y)` elementwise over row-major `(rows, n)` data, and the column sums of `dz`, in
-/// one pass. Column blocks run as separate tasks, each writing its own columns of `dz` and
-/// summing them over the rows in order, exactly as [`col_sums`] does (so the bits match it).
+/// one pass: [`col_sums`] visits each element once and writes `dz` as it sums, so the sums are
+/// those of `col_sums` over `dz`, bit for bit.
 fn masked_with_col_sums<T: Real>(
     g: &[T],
     y: &[T],
@@ -269,7 +267,6 @@ fn masked_with_col_sums<T: Real>(
     n: usize,
     mask: impl Fn(T, T) -> T + Sync,
 ) -> (Vec<T>, Vec<T>) {
-    const COL_BLOCK: usize = 64;
     let len = rows * n;
     assert!(
         g.len() == len && y.len() == len,
@@ -277,32 +274,17 @@ fn masked_with_col_sums<T: Real>(
     );
     let mut dz: Vec<T> = Vec::with_capacity(len);
     let base = Shared(dz.spare_capacity_mut().as_mut_ptr());
-    let block = |c0: usize| -> Vec<T> {
-        let c1 = (c0 + COL_BLOCK).min(n);
-        let mut sums = vec![T::zero(); c1 - c0];
-        for i in 0..rows {
-            let at = i * n;
-            // SAFETY: columns c0..c1 of row i lie inside the `len`-element allocation, and each
-            // task owns its columns; the memory is viewed as MaybeUninit, so it may be unset.
-            let out = unsafe { std::slice::from_raw_parts_mut(base.get().add(at + c0), c1 - c0) };
-            let (gr, yr) = (&g[at + c0..at + c1], &y[at + c0..at + c1]);
-            for (((o, &gv), &yv), acc) in out.iter_mut().zip(gr).zip(yr).zip(sums.iter_mut()) {
-                let v = mask(gv, yv);
-                o.write(v);
-                *acc = *acc + v;
-            }
-        }
-        sums
-    };
-    let starts: Vec<usize> = (0..n).step_by(COL_BLOCK).collect();
-    let parts: Vec<Vec<T>> = if should_parallelize(len) {
-        install(|| starts.par_iter().map(|&c| block(c)).collect())
-    } else {
-        starts.iter().map(|&c| block(c)).collect()
-    };
-    // SAFETY: the column blocks cover every column of every row.
+    let (sums, _) = col_sums(rows, n, |i, j| {
+        let at = i * n + j;
+        let v = mask(g[at], y[at]);
+        // SAFETY: at < len, inside the allocation; col_sums calls this once per element, so no
+        // two tasks write the same element.
+        unsafe { (*base.get().add(at)).write(v) };
+        (v, T::zero())
+    });
+    // SAFETY: col_sums visited, and so wrote, every element of every row.
     unsafe { dz.set_len(len) };
-    (dz, parts.concat())
+    (dz, sums)
 }
 
 /// A pointer handed to the tasks of one kernel, which write disjoint parts of its target.

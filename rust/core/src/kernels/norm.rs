@@ -82,7 +82,7 @@ fn for_rows<T: Send>(out: &mut [T], n: usize, f: impl Fn(usize, &mut [T]) + Sync
 }
 
 /// For each column j of the `(rows, n)` data, `(Σ_i a(i, j), Σ_i b(i, j))`, summed over the rows
-/// in order; column blocks run as separate tasks.
+/// in order; column blocks run as separate tasks. `f` is called exactly once for each `(i, j)`.
 pub(crate) fn col_sums<T: Real>(
     rows: usize,
     n: usize,
