@@ -46,6 +46,12 @@ def _stack():
         return s
 
 
+def scope_stack():
+    """This thread's name scope stack, innermost last. The list is changed in place and never
+    replaced, so a caller may keep it (``Layer.__call__`` pushes and pops on it directly)."""
+    return _stack()
+
+
 def current_path():
     """The current name scope path, e.g. ``"outer/inner"`` (``""`` outside any scope)."""
     return "/".join(_stack())

@@ -81,7 +81,22 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     if not input_spec:
         return
     if type(input_spec) is InputSpec and type(inputs) is _Tensor:
-        # The common case, one spec and one tensor: no structures to flatten.
+        # The common case, one spec and one tensor: no structures to flatten, and the usual
+        # constraints (rank bounds, sizes of some axes) checked here; anything else, and the
+        # errors, by `_check_input`.
+        spec = input_spec
+        if spec.ndim is None and spec.dtype is None and spec.shape is None:
+            shape = inputs.shape
+            ndim = len(shape)
+            max_ndim = spec.max_ndim
+            min_ndim = spec.min_ndim
+            if (max_ndim is None or ndim <= max_ndim) and (min_ndim is None or ndim >= min_ndim):
+                for axis, value in spec.axes.items():
+                    if value is not None and (axis >= ndim or axis < -ndim
+                                              or shape[axis] not in (value, None)):
+                        break
+                else:
+                    return
         _check_input(0, inputs, input_spec, layer_name)
         return
     specs = tree.flatten(input_spec)

@@ -5,6 +5,7 @@ import inspect
 import textwrap
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -16,13 +17,13 @@ from lamina.backend.autocast import AutocastScope
 from lamina.backend.keras_tensor import KerasTensor
 from lamina.backend.naming import auto_name
 from lamina.backend.naming import name_scope
-from lamina.backend.naming import pop_scope
-from lamina.backend.naming import push_scope
+from lamina.backend.naming import scope_stack
 from lamina.backend.variables import Variable
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.input_spec import assert_input_compatibility
 
 _local = threading.local()
+_INACTIVE = object()  # `_CallState.training` when no layer call is running
 
 _AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -36,16 +37,52 @@ _INTERNAL_ATTRS = frozenset((
 _LEGACY_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "dynamic")
 
 
-class _CallContext:
-    __slots__ = ("entry_layer", "training")
+class _CallState:
+    """This thread's layer-call state: the `training` flag resolved by the running outermost
+    call (inner calls inherit it; `_INACTIVE` when no call runs), and the name scope stack
+    (`naming.scope_stack()`)."""
 
-    def __init__(self, entry_layer, training):
-        self.entry_layer = entry_layer
-        self.training = training
+    __slots__ = ("training", "stack")
+
+    def __init__(self):
+        self.training = _INACTIVE
+        self.stack = scope_stack()
+
+
+def _call_state():
+    try:
+        return _local.state
+    except AttributeError:
+        state = _local.state = _CallState()
+        return state
 
 
 def _call_context():
-    return getattr(_local, "call_context", None)
+    """The running call's state (with its `training`), or None outside any layer call."""
+    state = _call_state()
+    return None if state.training is _INACTIVE else state
+
+
+# The layers whose `_losses` may be non-empty (id -> weak reference), and whether there is one:
+# a call that starts outside any other call clears its layers' losses only then.
+_layers_with_losses = {}
+_pending_losses = False
+
+
+def _note_losses(layer):
+    """Records that `layer._losses` is not empty (call after adding to it)."""
+    global _pending_losses
+    key = id(layer)
+    if key not in _layers_with_losses:
+        _layers_with_losses[key] = weakref.ref(
+            layer, lambda _, key=key: _layers_with_losses.pop(key, None))
+    _pending_losses = True
+
+
+# What `__call__` caches per layer (`_call_cache`): it is dropped when one of these is set.
+_CALL_CACHE_DEPS = frozenset(("_dtype_policy", "autocast", "_call_sig"))
+# `_call_cache[1]` when the class overrides `input_dtype` (read at each call).
+_DYNAMIC = object()
 
 
 class _CallSignature:
@@ -424,6 +461,8 @@ class Layer:
     def __setattr__(self, name, value):
         if name.startswith("__") or name in _INTERNAL_ATTRS:
             object.__setattr__(self, name, value)
+            if name in _CALL_CACHE_DEPS:
+                self.__dict__.pop("_call_cache", None)
             return
         d = self.__dict__
         if "_layers" not in d:
@@ -442,6 +481,8 @@ class Layer:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
+        if name in _CALL_CACHE_DEPS:
+            self.__dict__.pop("_call_cache", None)
         value = self.__dict__.get(name)
         if value is not None:
             self._untrack(value)
@@ -749,6 +790,7 @@ class Layer:
                         f"`add_loss()` expects tensors or zero-argument callables. Received: {x!r}"
                     ) from None
             self._losses.append(x)
+            _note_losses(self)
 
     def add_metric(self, value, name=None, aggregation=None):
         """tf.keras' ``add_metric``: tracks `value` under `name` as a running mean (listed in
@@ -791,12 +833,18 @@ class Layer:
         return out
 
     def _clear_losses(self):
+        global _pending_losses
+        if not _pending_losses:
+            return  # no layer has losses
         if self._losses:
             self._losses.clear()
+            _layers_with_losses.pop(id(self), None)
         if self._layers:
             for layer in self._flatten_layers(include_self=False):
                 if layer._losses:
                     layer._losses.clear()
+                    _layers_with_losses.pop(id(layer), None)
+        _pending_losses = bool(_layers_with_losses)
 
     @property
     def losses(self):
@@ -904,21 +952,48 @@ class Layer:
                       for k, v in kwargs.items()}
         return args, kwargs
 
+    def _call_cache_state(self):
+        """What `__call__` reads at every call and that changes only when an attribute in
+        `_CALL_CACHE_DEPS` is set: ``(call signature, dtype float inputs are cast to (None
+        without autocast, `_DYNAMIC` when the class overrides `input_dtype`), compute dtype of
+        the autocast scope around `call` (None when not mixed))``."""
+        autocast = self.autocast
+        policy = self._dtype_policy
+        if not autocast:
+            cast = None
+        elif type(self).input_dtype is not _LAYER_INPUT_DTYPE:
+            cast = _DYNAMIC
+        else:
+            cast = self.input_dtype
+        scope = None
+        if autocast and policy.compute_dtype != policy.variable_dtype:
+            scope = policy.compute_dtype
+        cache = (self._call_sig, cast, scope)
+        self.__dict__["_call_cache"] = cache
+        return cache
+
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if not d.get("_lamina_super_called", False):
-            self._check_super_called()
-        d["_called"] = True
-        sig = self._call_sig
+        cache = d.get("_call_cache")
+        if cache is None:
+            if not d.get("_lamina_super_called", False):
+                self._check_super_called()
+            cache = self._call_cache_state()
+            d["_called"] = True
+        sig, cast, scope = cache
         # 1. Inputs: a lone Tensor of the right dtype (the common case) passes straight through,
         # also with a plain `training` flag (what models pass their layers), which
         # `_convert_args` would leave alone.
         if len(args) == 1 and type(args[0]) is Tensor and (
                 not kwargs or (len(kwargs) == 1 and _is_plain_training(kwargs))):
             first = args[0]
-            if self.autocast and first.dtype != self.input_dtype and first.dtype in _FLOATS:
-                first = ops.cast(first, self.input_dtype)
-                args = (first,)
+            if cast is not None:
+                if cast is _DYNAMIC:
+                    cast = self.input_dtype
+                dtype = first.dtype
+                if dtype != cast and dtype in _FLOATS:
+                    first = ops.cast(first, cast)
+                    args = (first,)
             single = True
         else:
             if _any_symbolic(args, kwargs):
@@ -935,17 +1010,26 @@ class Layer:
         spec = d.get("_input_spec")
         if spec is not None:
             assert_input_compatibility(spec, first, self.name)
-        # 3. training: explicit > outer call's > call's own default.
-        ctx = getattr(_local, "call_context", None)
-        training = kwargs.pop("training", None) if kwargs else None
-        if training is None and ctx is not None:
-            training = ctx.training
+        # 3. training: explicit > outer call's > call's own default. `state.training` is
+        # `_INACTIVE` outside any layer call.
+        try:
+            state = _local.state
+        except AttributeError:
+            state = _call_state()
+        outer = state.training
+        if kwargs:
+            training = kwargs.pop("training", None)
+            explicit_mask = kwargs.get("mask", None) if kwargs else None
+            if training is None and outer is not _INACTIVE:
+                training = outer
+        else:
+            training = None if outer is _INACTIVE else outer
+            explicit_mask = None
         if training is None:
             training = sig.default_training
-        if sig.has_training and (training is not None or sig.names_training):
+        if sig.has_training:
             kwargs["training"] = training
         # 4. mask: explicit, or the inputs' attached masks.
-        explicit_mask = kwargs.get("mask", None) if kwargs else None
         if explicit_mask is not None:
             previous_mask = explicit_mask
             has_mask = True
@@ -960,36 +1044,43 @@ class Layer:
                 kwargs["mask"] = previous_mask
         elif kwargs:
             kwargs.pop("mask", None)
-        entry = ctx is None
+        entry = outer is _INACTIVE
         if entry:
-            _local.call_context = _CallContext(self, training)
-            self._clear_losses()
-        elif training is not None and ctx.training is None:
-            ctx.training = training
-        pushed = push_scope(self.name)
+            if _pending_losses:
+                self._clear_losses()
+            state.training = training
+        elif training is not None and outer is None:
+            state.training = training
+        # The layer's name scope (not pushed again when it is already the innermost one).
+        stack = state.stack
+        name = self.name
+        pushed = not stack or stack[-1] != name
+        if pushed:
+            stack.append(name)
         try:
             # 5. Build once, from the inputs' shapes.
             if not self.built:
                 self._maybe_build(args, kwargs)
                 if spec is None and d.get("_input_spec") is not None:
                     assert_input_compatibility(self._input_spec, first, self.name)
+                scope = self._call_cache_state()[2]  # build may have set the dtype policy
             # 6. call, under an autocast scope for mixed policies.
-            policy = self._dtype_policy
-            if self.autocast and policy.compute_dtype != policy.variable_dtype:
-                with AutocastScope(policy.compute_dtype):
-                    outputs = self.call(*args, **kwargs)
+            if scope is None:
+                outputs = self.call(*args, **kwargs) if kwargs else self.call(*args)
             else:
-                outputs = self.call(*args, **kwargs)
+                with AutocastScope(scope):
+                    outputs = self.call(*args, **kwargs)
         finally:
             if pushed:
-                pop_scope()
+                stack.pop()
             if entry:
-                _local.call_context = None
+                state.training = _INACTIVE
         # 7. Activity regularization (divided by the batch size, as Keras does).
         if self._activity_regularizer is not None:
             self._add_activity_loss(outputs)
-        # 8. Output mask.
-        if has_mask or not _is_default(type(self).compute_mask):
+        # 8. Output mask (the base `compute_mask` only passes an input mask on).
+        compute_mask = type(self).compute_mask
+        if has_mask or (compute_mask is not _LAYER_COMPUTE_MASK and not _is_default(compute_mask)):
             if self.supports_masking:
                 self._set_mask_metadata(first, outputs, previous_mask)
             elif has_mask:
@@ -1020,7 +1111,7 @@ class Layer:
         # training: explicit > outer call's > call's own default; recorded when not None.
         training = kwargs.pop("training", None)
         if training is None:
-            ctx = getattr(_local, "call_context", None)
+            ctx = _call_context()
             if ctx is not None:
                 training = ctx.training
         if training is None:
@@ -1153,6 +1244,8 @@ class Layer:
                     v.assign(value)
                 for layer, kept in losses:
                     layer._losses[:] = kept
+                    if kept:
+                        _note_losses(layer)
 
         first, second = run(2), run(3)
 
@@ -1313,6 +1406,8 @@ class Layer:
 
 
 _LAYER_VARIABLES = Layer.__dict__["variables"]
+_LAYER_COMPUTE_MASK = Layer.compute_mask
+_LAYER_INPUT_DTYPE = Layer.input_dtype
 _LAYER_WEIGHTS = Layer.__dict__["weights"]
 
 

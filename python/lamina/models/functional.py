@@ -251,13 +251,23 @@ class Functional(Model):
         """The inputs as a flat list matching `self.inputs`: structure reconciled (a dict by
         input names, a lone tensor for a one-input list), converted to each input's dtype, a
         trailing axis of size 1 squeezed or added, and shapes checked."""
-        refs = self._inputs
-        if len(refs) == 1 and not tree.is_nested(inputs):
+        refs = self._input_refs()
+        if len(refs) == 1 and type(inputs) is Tensor and not symbolic:
+            # The usual call: one tensor of the input's dtype and rank, with its known sizes.
+            _, dtype, ref_shape, fixed = refs[0]
+            shape = inputs.shape
+            if inputs.dtype == dtype and len(shape) == len(ref_shape):
+                for axis, size in fixed:
+                    if shape[axis] != size:
+                        break
+                else:
+                    return [inputs]
+        if len(refs) == 1 and (type(inputs) is Tensor or not tree.is_nested(inputs)):
             flat = [inputs]
         else:
             flat = self._flatten_inputs(inputs)
         out = []
-        for i, (x, ref) in enumerate(zip(flat, refs)):
+        for i, (x, (ref, dtype, ref_shape, fixed)) in enumerate(zip(flat, refs)):
             if x is None:
                 layer = ref._keras_history.operation
                 if isinstance(layer, InputLayer) and not layer.optional:
@@ -270,19 +280,17 @@ class Functional(Model):
             if not symbolic:
                 if not isinstance(x, Tensor):
                     x = ops.convert_to_tensor(x)
-                if x.dtype != ref.dtype:
+                if x.dtype != dtype:
                     mask = getattr(x, "_keras_mask", None)
-                    x = ops.cast(x, ref.dtype)
+                    x = ops.cast(x, dtype)
                     if mask is not None:
                         x._keras_mask = mask
             shape = x.shape
-            if len(shape) != len(ref.shape):
+            if len(shape) != len(ref_shape):
                 x = self._adjust_rank(x, ref, i, symbolic)
                 shape = x.shape
-            ref_shape = ref.shape
-            for axis in range(1, len(ref_shape)):
-                if ref_shape[axis] is not None and shape[axis] is not None \
-                        and shape[axis] != ref_shape[axis]:
+            for axis, size in fixed:
+                if shape[axis] != size and shape[axis] is not None:
                     raise ValueError(
                         f"Input {i} of layer '{self._display_name}' is incompatible with the "
                         "layer: "
@@ -291,6 +299,20 @@ class Functional(Model):
                     )
             out.append(x)
         return out
+
+    def _input_refs(self):
+        """Per input KerasTensor: ``(tensor, dtype, shape, ((axis, size), ...))``, the sizes
+        being the known ones past the batch axis (what `_standardize_inputs` checks)."""
+        refs = self.__dict__.get("_input_refs_cache")
+        if refs is None or refs[0] is not self._inputs:
+            refs = (self._inputs, [
+                (ref, ref.dtype, ref.shape,
+                 tuple((axis, ref.shape[axis]) for axis in range(1, len(ref.shape))
+                       if ref.shape[axis] is not None))
+                for ref in self._inputs
+            ])
+            _set(self, "_input_refs_cache", refs)
+        return refs[1]
 
     @property
     def _display_name(self):
@@ -551,6 +573,9 @@ def _compile_struct(structure, slot_of):
         parts = [p if p is not None else _constant(v) for p, v in zip(parts, structure)]
         if all(isinstance(v, KerasTensor) for v in structure):
             indices = [slot_of.setdefault(id(v), len(slot_of)) for v in structure]
+            if type(structure) is tuple and len(indices) == 1:
+                index = indices[0]
+                return lambda values: (values[index],)  # the usual `args` of a layer call
             if isinstance(structure, list):
                 return lambda values: [values[i] for i in indices]
             return lambda values: tuple([values[i] for i in indices])

@@ -111,9 +111,13 @@ class Dense(Layer):
         # One engine kernel computes matmul, bias and a linear/relu activation together (one
         # output buffer, one recorded op); other activations are applied after it.
         activation = self.activation
+        if self.lora_enabled or not self.built or type(self).kernel is not _DENSE_KERNEL:
+            kernel = self.kernel
+        else:
+            kernel = self._kernel  # what the `kernel` property returns, without its call
         if activation is activations.relu:
-            return _lamina._dense(inputs, self.kernel, self.bias, "relu")
-        x = _lamina._dense(inputs, self.kernel, self.bias, "linear")
+            return _lamina._dense(inputs, kernel, self.bias, "relu")
+        x = _lamina._dense(inputs, kernel, self.bias, "linear")
         if activation is not None and activation is not activations.linear:
             x = activation(x)
         return x
@@ -162,3 +166,6 @@ class Dense(Layer):
             cls, config, {"quantization_config": _unsupported.NO_QUANTIZATION}
         )
         return super().from_config(config)
+
+
+_DENSE_KERNEL = Dense.kernel
