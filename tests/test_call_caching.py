@@ -173,6 +173,39 @@ def test_input_spec_errors_on_the_single_tensor_path(spec, shape, message):
         layer(f32(*shape))
 
 
+def test_input_spec_with_a_dtype_checks_each_call():
+    layer = Identity(autocast=False)
+    layer.input_spec = InputSpec(dtype="float64")
+    layer(ops.ones((2,), dtype="float64"))
+    with pytest.raises(ValueError, match="expected dtype=float64, found dtype=float32"):
+        layer(f32(2))
+
+
+def test_input_spec_remembers_a_bounded_number_of_shapes():
+    from lamina.layers import input_spec as input_spec_module
+
+    spec = InputSpec(min_ndim=1)
+    layer = Identity()
+    layer.input_spec = spec
+    for n in range(1, input_spec_module._MAX_PASSED + 10):
+        layer(f32(n))
+    assert len(spec._passed[1]) == input_spec_module._MAX_PASSED
+    spec.min_ndim = 2
+    assert spec._passed is None
+    with pytest.raises(ValueError, match="expected min_ndim=2"):
+        layer(f32(1))
+
+
+def test_input_spec_shared_by_layers_named_differently():
+    spec = InputSpec(axes={-1: 2})
+    first, second = Identity(name="first_id"), Identity(name="second_id")
+    first.input_spec = spec
+    second.input_spec = spec
+    first(f32(1, 2))
+    with pytest.raises(ValueError, match="Input 0 of layer 'second_id'"):
+        second(f32(1, 3))
+
+
 def test_input_spec_passes_on_the_single_tensor_path():
     layer = Identity()
     layer.input_spec = InputSpec(min_ndim=2, max_ndim=3, axes={-1: 2, 0: None})
@@ -410,3 +443,48 @@ def test_functional_input_refs_follow_replaced_inputs():
     assert refs[0][1:] == ("float32", (None, 3), ((1, 3),))
     object.__setattr__(model, "_inputs", list(model._inputs))
     assert model._input_refs() is not refs
+
+
+# -- functional plan: steps of one tensor in, one out ------------------------------------------
+
+
+def test_plan_of_single_tensor_steps_passes_training_to_layers_only():
+    inputs = lamina.Input((3,))
+    hidden = ops.relu(inputs)  # an op step: never given `training`
+    recorder = RecordsTraining()
+    model = lamina.Model(inputs, recorder(hidden))
+    assert model._plan.simple_steps is not None
+    model(f32(2, 3), training=True)
+    assert recorder.seen is True
+    model(f32(2, 3))
+    assert recorder.seen is None
+
+
+def test_plan_step_returning_a_one_tensor_list():
+    class ListOut(Layer):
+        def call(self, inputs):
+            return [inputs * 2.0]
+
+        def compute_output_shape(self, input_shape):
+            return [input_shape]
+
+    inputs = lamina.Input((2,))
+    (out,) = ListOut()(inputs)
+    model = lamina.Model(inputs, lamina.layers.Dense(1, kernel_initializer="ones")(out))
+    assert model._plan.simple_steps is not None
+    np.testing.assert_allclose(np.asarray(model(f32(1, 2))), [[4.0]])
+
+
+def test_plan_with_a_two_input_step_runs_the_general_loop():
+    inputs = lamina.Input((2,))
+    a = lamina.layers.Dense(2, kernel_initializer="ones")(inputs)
+    model = lamina.Model(inputs, lamina.layers.Add()([a, inputs]))
+    assert model._plan.simple_steps is None
+    np.testing.assert_allclose(np.asarray(model(f32(1, 2))), [[3.0, 3.0]])
+
+
+def test_sequential_dropout_sees_training_through_the_plan():
+    model = lamina.Sequential([lamina.Input((1000,)), lamina.layers.Dropout(0.5)])
+    x = f32(1, 1000)
+    np.testing.assert_array_equal(np.asarray(model(x)), np.ones((1, 1000)))
+    assert (np.asarray(model(x, training=True)) == 0).any()

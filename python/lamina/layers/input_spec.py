@@ -3,6 +3,9 @@
 from lamina import tree
 from lamina._lamina import Tensor as _Tensor
 
+# How many input shapes an InputSpec remembers as passed (a bound for inputs of many shapes).
+_MAX_PASSED = 64
+
 
 class InputSpec:
     """The rank, dtype and shape every input of a layer must have.
@@ -50,6 +53,12 @@ class InputSpec:
                     f"Axis {max_axis} is greater than the maximum allowed value: {max_dim}"
                 )
 
+    def __setattr__(self, name, value):
+        # Shapes that passed `assert_input_compatibility` are remembered until the spec changes
+        # (`axes` changed in place is noticed there, by comparing it with a copy).
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "_passed", None)
+
     def __repr__(self):
         spec = [
             ("dtype=" + str(self.dtype)) if self.dtype else "",
@@ -81,23 +90,19 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     if not input_spec:
         return
     if type(input_spec) is InputSpec and type(inputs) is _Tensor:
-        # The common case, one spec and one tensor: no structures to flatten, and the usual
-        # constraints (rank bounds, sizes of some axes) checked here; anything else, and the
-        # errors, by `_check_input`.
-        spec = input_spec
-        if spec.ndim is None and spec.dtype is None and spec.shape is None:
-            shape = inputs.shape
-            ndim = len(shape)
-            max_ndim = spec.max_ndim
-            min_ndim = spec.min_ndim
-            if (max_ndim is None or ndim <= max_ndim) and (min_ndim is None or ndim >= min_ndim):
-                for axis, value in spec.axes.items():
-                    if value is not None and (axis >= ndim or axis < -ndim
-                                              or shape[axis] not in (value, None)):
-                        break
-                else:
-                    return
+        # The common case, one spec and one tensor: no structures to flatten, and a shape
+        # that passed before passes again (while the spec is unchanged).
+        shape = inputs.shape
+        passed = input_spec._passed
+        if passed is not None and shape in passed[1] and passed[0] == input_spec.axes:
+            return
         _check_input(0, inputs, input_spec, layer_name)
+        if input_spec.dtype is None:
+            if passed is None or passed[0] != input_spec.axes:
+                passed = (dict(input_spec.axes), set())
+                object.__setattr__(input_spec, "_passed", passed)
+            if len(passed[1]) < _MAX_PASSED:
+                passed[1].add(shape)
         return
     specs = tree.flatten(input_spec)
     if isinstance(inputs, dict):

@@ -630,6 +630,18 @@ class _Plan:
                               isinstance(op, Layer), needs, node))
         self.n_slots = len(slot_of)
         self.steps = steps
+        # When every step takes one tensor (no other arguments) and gives one, `run` walks
+        # this shorter form: ``(callable, input slot, output slot, is_layer)``.
+        simple = []
+        for op, run, args_fn, args, kwargs, kwargs_fn, out_slots, is_layer, needs, node in steps:
+            call_args = node.call_args
+            if (args_fn is None or kwargs or kwargs_fn is not None or len(out_slots) != 1
+                    or type(call_args) is not tuple or len(call_args) != 1
+                    or not isinstance(call_args[0], KerasTensor)):
+                simple = None
+                break
+            simple.append((run, slot_of[id(call_args[0])], out_slots[0], is_layer))
+        self.simple_steps = simple
         self.slot_of = slot_of
         self.outputs_struct = outputs_struct
         self.output_fn = _compile_struct(outputs_struct, slot_of)
@@ -656,6 +668,18 @@ class _Plan:
         values = [None] * self.n_slots
         for slot, x in zip(self.input_slots, flat_inputs):
             values[slot] = x
+        if self.simple_steps is not None and not symbolic:
+            for call, in_slot, out_slot, is_layer in self.simple_steps:
+                if is_layer and training is not None:
+                    out = call(values[in_slot], training=training)
+                else:
+                    out = call(values[in_slot])
+                if type(out) is Tensor:
+                    values[out_slot] = out
+                else:
+                    for y in tree.flatten(out)[:1]:
+                        values[out_slot] = y
+            return self.output_fn(values)
         for op, call, args_fn, args, kwargs, kwargs_fn, out_slots, is_layer, _, _ in self.steps:
             if args_fn is not None:
                 args = args_fn(values)
