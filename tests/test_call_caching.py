@@ -488,3 +488,46 @@ def test_sequential_dropout_sees_training_through_the_plan():
     x = f32(1, 1000)
     np.testing.assert_array_equal(np.asarray(model(x)), np.ones((1, 1000)))
     assert (np.asarray(model(x, training=True)) == 0).any()
+
+
+# -- how `call` is invoked ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call_kwargs, expected", [
+    ({}, (None, None)),
+    ({"training": True}, (True, None)),
+    ({"training": False, "mask": "m"}, (False, "m")),
+    ({"mask": "m"}, (None, "m")),
+])
+def test_call_receives_training_and_mask_as_given(call_kwargs, expected):
+    class Records(Layer):
+        def call(self, inputs, *, training=None, mask=None):
+            self.seen = (training, None if mask is None else "m")
+            return inputs
+
+    layer = Records()
+    layer.supports_masking = True
+    kwargs = dict(call_kwargs)
+    if "mask" in kwargs:
+        kwargs["mask"] = ops.ones((2,), dtype="bool")
+    layer(f32(2), **kwargs)
+    assert layer.seen == expected
+
+
+def test_call_with_two_tensors_and_extra_keywords():
+    class Combines(Layer):
+        def call(self, a, b, scale=1.0, training=None):
+            self.seen = training
+            return (a + b) * scale
+
+    layer = Combines()
+    out = layer(f32(2), f32(2), scale=3.0, training=True)
+    np.testing.assert_allclose(np.asarray(out), [6.0, 6.0])
+    assert layer.seen is True
+    np.testing.assert_allclose(np.asarray(layer(f32(2), b=f32(2))), [2.0, 2.0])
+
+
+def test_sequential_passes_extra_call_keywords_to_its_graph():
+    model = lamina.Sequential([lamina.Input((2,)), Identity()])
+    np.testing.assert_allclose(np.asarray(model(f32(1, 2), unused=1)), [[1.0, 1.0]])
+    assert model(f32(1, 2)).shape == (1, 2)

@@ -1066,7 +1066,15 @@ class Layer:
                 scope = self._call_cache_state()[2]  # build may have set the dtype policy
             # 6. call, under an autocast scope for mixed policies.
             if scope is None:
-                outputs = self.call(*args, **kwargs) if kwargs else self.call(*args)
+                # Spelled out for one tensor (and `training`): a call with `*args` costs more.
+                if len(args) != 1 or len(kwargs) > 1:
+                    outputs = self.call(*args, **kwargs)
+                elif not kwargs:
+                    outputs = self.call(args[0])
+                elif "training" in kwargs:
+                    outputs = self.call(args[0], training=kwargs["training"])
+                else:
+                    outputs = self.call(*args, **kwargs)
             else:
                 with AutocastScope(scope):
                     outputs = self.call(*args, **kwargs)

@@ -214,6 +214,8 @@ class Functional(Model):
                 if m is not None and x is not None:
                     x._keras_mask = m
         outputs = self._plan.run(flat, training)
+        if type(outputs) is Tensor:
+            return outputs
         return _unpack_singleton(outputs)
 
     def compute_output_spec(self, inputs, training=None, mask=None):
@@ -251,7 +253,8 @@ class Functional(Model):
         """The inputs as a flat list matching `self.inputs`: structure reconciled (a dict by
         input names, a lone tensor for a one-input list), converted to each input's dtype, a
         trailing axis of size 1 squeezed or added, and shapes checked."""
-        refs = self._input_refs()
+        cached = self.__dict__.get("_input_refs_cache")
+        refs = cached[1] if cached is not None and cached[0] is self._inputs else self._input_refs()
         if len(refs) == 1 and type(inputs) is Tensor and not symbolic:
             # The usual call: one tensor of the input's dtype and rank, with its known sizes.
             _, dtype, ref_shape, fixed = refs[0]

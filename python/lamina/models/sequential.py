@@ -178,7 +178,9 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None, **kwargs):
         functional = self._functional
         if functional is not None:
-            return functional.call(inputs, training=training, mask=mask, **kwargs)
+            if kwargs:
+                return functional.call(inputs, training=training, mask=mask, **kwargs)
+            return functional.call(inputs, training, mask)
         # No graph (nested inputs, or a layer without shape inference): apply each layer.
         outputs = inputs
         for layer in self.layers:
