@@ -343,3 +343,31 @@ def test_dense_relu_keeps_nan_like_the_relu_op():
     # NaN in x spreads along its row (nan * 0 is nan); the NaN bias fills its column.
     assert np.isnan(fused).tolist() == [[True, True], [False, True]]
     assert fused[1, 0] == 0.0
+
+
+@pytest.mark.parametrize("k,n", [(1, 5), (63, 17), (128, 256), (300, 257), (784, 512), (512, 10), (2048, 1024)])
+def test_row_vector_products_match_numpy(k, n):
+    # One-row float32 products (a batch-1 Dense layer) are summed in pieces of k on the team of
+    # threads; the pieces are fixed by k, so the bits do not depend on the thread count.
+    rng = np.random.default_rng(k * 1000 + n)
+    x = rng.standard_normal((1, k)).astype("float32")
+    w = rng.standard_normal((k, n)).astype("float32")
+    b = rng.standard_normal((n,)).astype("float32")
+    want = x.astype("float64") @ w.astype("float64")
+    got = np.asarray(ops.matmul(x, w))
+    assert got.dtype == np.float32 and got.shape == (1, n)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    vec = np.asarray(ops.matmul(x[0], w))  # 1-D @ 2-D
+    assert vec.shape == (n,)
+    np.testing.assert_array_equal(vec, got[0])
+    dense = lamina.layers.Dense(n, activation="relu")
+    dense.build((1, k))
+    dense.kernel.assign(w)
+    dense.bias.assign(b)
+    np.testing.assert_allclose(np.asarray(dense(x)), np.maximum(want + b, 0.0), rtol=1e-4,
+                               atol=1e-4 * np.sqrt(k))
+    # A strided row (every other element) and a column slice of a wider matrix give the same sums.
+    wide = np.concatenate([w, rng.standard_normal((k, 3)).astype("float32")], axis=1)
+    sliced = ops.matmul(ops.convert_to_tensor(np.repeat(x, 2, axis=1))[:, ::2],
+                        ops.convert_to_tensor(wide)[:, :n])
+    np.testing.assert_array_equal(np.asarray(sliced), got)

@@ -206,7 +206,7 @@ def test_exception_hierarchy():
     assert issubclass(lamina.errors.LaminaIndexError, IndexError)
 
 
-def test_fork_child_can_use_the_pool():
+def test_fork_child_can_use_the_pool_and_the_team():
     if not hasattr(os, "fork"):
         pytest.skip("no fork")
     big = ops.ones((600, 600))
@@ -215,10 +215,13 @@ def test_fork_child_can_use_the_pool():
         "import os, lamina\n"
         "from lamina import ops\n"
         "x = ops.ones((600, 600)); ops.matmul(x, x); ops.add(ops.ones((200000,)), 1.0)\n"
+        "row = ops.ones((1, 600)); ops.matmul(row, x)  # starts the team of batch-1 products\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    y = ops.matmul(x, x); s = float(ops.sum(ops.add(ops.ones((200000,)), 1.0)))\n"
-        "    os._exit(0 if float(y[0, 0]) == 600.0 and s == 400000.0 else 3)\n"
+        "    v = ops.matmul(row, x)\n"
+        "    ok = float(y[0, 0]) == 600.0 and s == 400000.0 and float(ops.min(v)) == 600.0\n"
+        "    os._exit(0 if ok else 3)\n"
         "_, status = os.waitpid(pid, 0)\n"
         "raise SystemExit(os.waitstatus_to_exitcode(status))\n"
     )

@@ -12,6 +12,10 @@
 //!   caller takes its share too. A pool rebuilt later (`set_num_threads`, or in a forked child)
 //!   cannot include that thread again (rayon allows one pool per thread) and runs all work on
 //!   its own threads, as pools built from other threads do.
+//! * Short, latency-bound kernels (batch-1 products) use a [`team`] instead of the pool: helpers
+//!   that keep looking for work for a moment after each job, and always take the same share.
+pub mod team;
+
 use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn, Zip};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -39,6 +43,14 @@ static ATFORK: Once = Once::new();
 struct PoolEntry {
     generation: u64,
     pool: rayon::ThreadPool,
+}
+
+/// The current team (leaked, so `&'static`), and the fork generation it was built in.
+static TEAM: AtomicPtr<TeamEntry> = AtomicPtr::new(std::ptr::null_mut());
+
+struct TeamEntry {
+    generation: u64,
+    team: team::Team,
 }
 
 extern "C" fn after_fork_in_child() {
@@ -128,6 +140,27 @@ fn build_pool(threads: usize) -> rayon::ThreadPool {
         .expect("lamina: cannot start the thread pool")
 }
 
+/// The team for latency-bound kernels, as many members as the pool has threads; rebuilt with the
+/// pool (thread count changed, forked child). Old teams are leaked: their helpers stay parked.
+pub fn team() -> &'static team::Team {
+    let threads = num_threads();
+    let gen = FORK_GENERATION.load(Ordering::SeqCst);
+    let cur = TEAM.load(Ordering::Acquire);
+    // SAFETY: entries are leaked boxes, never freed.
+    if !cur.is_null() && unsafe { (*cur).generation } == gen {
+        return unsafe { &(*cur).team };
+    }
+    let entry = Box::into_raw(Box::new(TeamEntry {
+        generation: gen,
+        team: team::Team::new(threads),
+    }));
+    match TEAM.compare_exchange(cur, entry, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => unsafe { &(*entry).team },
+        // Another thread installed a team first: use it (ours is leaked, its helpers park).
+        Err(other) => unsafe { &(*other).team },
+    }
+}
+
 /// The number of threads parallel kernels use.
 pub fn num_threads() -> usize {
     pool().current_num_threads()
@@ -161,6 +194,7 @@ pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
     IN_REGION.with(|r| r.set(true));
     let _region = Region;
+    team::quiet();
     pool().install(f)
 }
 

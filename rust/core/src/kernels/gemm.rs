@@ -6,6 +6,7 @@
 //! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread.
 use super::arith::Arith;
 use super::broadcast::broadcast_shapes;
+use super::gemv;
 use crate::dtype::{result_type, DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
 use crate::parallel::{in_worker, install, num_threads, GRAIN};
@@ -24,6 +25,17 @@ fn use_pool(nb: usize, m: usize, n: usize, k: usize) -> bool {
         .saturating_mul(n)
         .saturating_mul(k.max(1));
     work >= PAR_FLOPS && !in_worker() && num_threads() > 1
+}
+
+/// The kernel for `x @ w` with one row of `x` in float32 and `w` row-major (see [`gemv`]), when
+/// this product is one and the CPU has it.
+fn vector_kernel<T: 'static>(m: usize, k: usize, r: &Mat<T>) -> Option<gemv::Kernel> {
+    if m == 1 && k > 0 && r.cs == 1 && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+    {
+        gemv::Kernel::detect()
+    } else {
+        None
+    }
 }
 
 /// Matrix product with numpy `matmul` semantics and Keras dtype promotion.
@@ -286,6 +298,30 @@ fn float_mm_with<T: Elem + gemm_ty::GemmTy>(
     if m == 0 || n == 0 {
         return;
     }
+    if let Some(kernel) = vector_kernel(m, k, r) {
+        // SAFETY: the whole (1, n) output is one block; nothing else holds it.
+        let block = || unsafe { dst.block(n, 0..1, 0..n) };
+        if let Some(init) = hooks.init {
+            init(block());
+        }
+        // SAFETY: T is f32 (checked by `vector_kernel`); x is row 0 of `l` (k elements, stride
+        // l.cs), `r` is (k, n) with unit column stride, and dst holds n elements, initialised
+        // by the init hook when there is one.
+        unsafe {
+            gemv::vecmat(
+                kernel,
+                (l.ptr as *const f32, l.cs),
+                (r.ptr as *const f32, r.rs),
+                dst.0 as *mut f32,
+                (n, k),
+                hooks.init.is_some(),
+            );
+        }
+        if let Some(finish) = hooks.finish {
+            finish(block());
+        }
+        return;
+    }
     // The gemm crate multiplies a column-major rhs (a transposed row-major matrix, as in
     // `dz @ wᵀ`) without packing it on x86, which is 1.7-2.5x slower than a row-major rhs for
     // m = 32..128; copying it row-major first costs far less than that.
@@ -482,7 +518,8 @@ pub(crate) fn gemm_2d_new_with<T: Elem + gemm_ty::GemmTy>(
     let len = m * n;
     let mut out: Vec<T> = Vec::with_capacity(len);
     let dst = Dst(out.as_mut_ptr());
-    if use_pool(1, m, n, k) {
+    // A vector product picks its own threads (the team), so it is not run inside the pool.
+    if use_pool(1, m, n, k) && vector_kernel(m, k, &r).is_none() {
         install(|| float_mm_with(&l, &r, dst, (m, n, k), hooks, true));
     } else {
         float_mm_with(&l, &r, dst, (m, n, k), hooks, false);
@@ -595,7 +632,18 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
     let base = Dst(out.as_mut_ptr());
     // SAFETY: i < nb, so the product's m*n elements lie inside the buffer.
     let dst = |i: usize| unsafe { base.add(i * m * n) };
-    let parallel = use_pool(nb, m, n, k);
+    let parallel = use_pool(nb, m, n, k)
+        && !(nb == 1
+            && vector_kernel(
+                m,
+                k,
+                &Mat {
+                    ptr: bv.as_ptr(),
+                    rs: sbs[nd],
+                    cs: sbs[nd + 1],
+                },
+            )
+            .is_some());
     let mat_a = |i: usize| Mat {
         ptr: unsafe { av.as_ptr().offset(offset(i, &sa)) },
         rs: sa[nd],
@@ -849,6 +897,11 @@ mod tests {
                             (got - acc * 0.5).abs() <= 1e-2 * (1.0 + acc.abs()),
                             "{got} vs {acc}"
                         );
+                    }
+                    // Vector products (one row, float32) are summed in pieces of k by the
+                    // vector kernel and never cut by columns; `gemv`'s tests cover them.
+                    if vector_kernel(m, k, &r).is_some() {
+                        continue;
                     }
                     for parts in 2..=4 {
                         let Some(plan) = split_plan(m, n, parts) else {

@@ -5,6 +5,7 @@ pub mod dense;
 pub mod elementwise;
 pub mod fastmath;
 pub mod gemm;
+pub mod gemv;
 pub mod index;
 pub mod linalg;
 pub mod nn;
