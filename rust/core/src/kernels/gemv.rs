@@ -181,6 +181,9 @@ unsafe fn add_into(dst: *mut f32, src: *const f32, n: usize) {
     }
 }
 
+/// Partial sums (floats) a thread keeps between products: 256 KB.
+const MAX_KEPT_SCRATCH: usize = 1 << 16;
+
 thread_local! {
     /// Rows of partial sums of the pieces a thread sums (kept, so they stay in its cache).
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -215,11 +218,19 @@ unsafe fn subtree(
         return;
     }
     SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
         let need = (count - 1) * n;
-        if scratch.len() < need {
-            scratch.resize(need, 0.0);
-        }
+        let mut kept = cell.borrow_mut();
+        // Large rows get a buffer of their own rather than one kept for the thread's lifetime.
+        let mut own = Vec::new();
+        let scratch = if need <= MAX_KEPT_SCRATCH {
+            if kept.len() < need {
+                kept.resize(need, 0.0);
+            }
+            &mut *kept
+        } else {
+            own.resize(need, 0.0);
+            &mut own
+        };
         // Row i - 1 of the scratch holds piece run.start + i.
         let row = |i: usize| {
             if i == 0 {
@@ -476,6 +487,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rows_too_wide_to_keep_use_a_buffer_of_their_own() {
+        let Some(kernel) = Kernel::detect() else {
+            return;
+        };
+        // 2 pieces of 70,000 columns: more partial sums than a thread keeps.
+        let (k, n) = (128, 70_000);
+        assert!((pieces(k) - 1) * n > MAX_KEPT_SCRATCH);
+        let (x, w) = (data(k, 8), data(k * n, 9));
+        assert_eq!(
+            run(kernel, &x, &w, k, n, None),
+            reference(&x, &w, k, n, None)
+        );
+        crate::parallel::install(|| {
+            assert_eq!(
+                run(kernel, &x, &w, k, n, None),
+                reference(&x, &w, k, n, None)
+            );
+        });
     }
 
     #[test]
