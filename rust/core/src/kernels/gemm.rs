@@ -3,7 +3,9 @@
 //! Floats go to the `gemm` crate, which computes `dst = alpha*dst + beta*lhs@rhs` on strided
 //! operands (so transposed views need no copy); here alpha = 0 and `read_dst = false`.
 //! float16 uses gemm's f16 kernels, bfloat16 computes in f32; integers use a plain i-k-j loop with
-//! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread.
+//! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread. A float32 product
+//! of one row by a row-major matrix (a Dense layer on one sample) goes to [`gemv`] instead, which
+//! picks its own threads.
 use super::arith::Arith;
 use super::broadcast::broadcast_shapes;
 use super::gemv;
