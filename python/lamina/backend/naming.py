@@ -38,7 +38,9 @@ def reset_uids():
         _counts.clear()
 
 
-def _stack():
+def scope_stack():
+    """This thread's name scope stack, innermost last. The list is changed in place and never
+    replaced, so a caller may keep it (``Layer.__call__`` pushes and pops on it directly)."""
     try:
         return _scopes.stack
     except AttributeError:
@@ -46,36 +48,9 @@ def _stack():
         return s
 
 
-def scope_stack():
-    """This thread's name scope stack, innermost last. The list is changed in place and never
-    replaced, so a caller may keep it (``Layer.__call__`` pushes and pops on it directly)."""
-    return _stack()
-
-
 def current_path():
     """The current name scope path, e.g. ``"outer/inner"`` (``""`` outside any scope)."""
-    return "/".join(_stack())
-
-
-def push_scope(name):
-    """Enters scope `name` unless it is already the innermost one; returns whether it pushed."""
-    try:
-        stack = _scopes.stack
-    except AttributeError:
-        stack = _stack()
-    if stack and stack[-1] == name:
-        return False
-    stack.append(name)
-    return True
-
-
-def pop_scope():
-    """Leaves the innermost scope."""
-    try:
-        stack = _scopes.stack
-    except AttributeError:
-        stack = _stack()
-    stack.pop()
+    return "/".join(scope_stack())
 
 
 class name_scope:
@@ -94,7 +69,7 @@ class name_scope:
         self._pushed = []
 
     def __enter__(self):
-        stack = _stack()
+        stack = scope_stack()
         self._saved = None
         if self.override_parent is not None:
             self._saved = list(stack)
@@ -107,7 +82,7 @@ class name_scope:
         return self
 
     def __exit__(self, *exc):
-        stack = _stack()
+        stack = scope_stack()
         if self._pushed:
             stack.pop()
         if self._saved is not None:
