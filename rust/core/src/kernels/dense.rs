@@ -8,13 +8,13 @@
 //! whatever `matmul(x, w) + b` accepts.
 use super::elementwise::{self as el, BinaryOp, UnaryOp};
 use super::gemm::{self, gemm_ty::GemmTy, Block, Hooks};
-use super::norm::col_sums;
 use super::reduce::Real;
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
 use crate::parallel::zip_slices;
 use crate::tensor::{Arr, Tensor};
 use ndarray::{ArrayD, Ix2, IxDyn};
+use rayon::prelude::*;
 
 /// The activations fused into the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,17 +250,21 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
         tensor(&[k, n], gemm::gemm_2d_new(x2.t(), dz2))
     });
     let db = need[2].then(|| {
-        let sums =
-            fused_db.unwrap_or_else(|| col_sums(rows, n, |i, j| (dz[i * n + j], T::zero())).0);
+        let sums = fused_db.unwrap_or_else(|| plain_col_sums(dz, rows, n));
         tensor(&[n], sums)
     });
     (dx, dw, db)
 }
 
+/// Columns per task of [`masked_with_col_sums`]: one 256-byte run of a float32 row.
+const SUM_COLS: usize = 64;
+
 /// `dz = mask(g, y)` elementwise over row-major `(rows, n)` data, and the column sums of `dz`, in
-/// one pass: [`col_sums`] visits each element once and writes `dz` as it sums, so the sums are
-/// those of `col_sums` over `dz`, bit for bit.
-fn masked_with_col_sums<T: Real>(
+/// one pass. Each task takes a block of [`SUM_COLS`] columns and walks down the rows, masking a
+/// row's run of the block and adding it to the block's sums in one vectorised loop; each column
+/// is summed over the rows in row order, as the column sums of the other kernels are, so the sums
+/// are the same bits at any thread count.
+fn masked_with_col_sums<T: Real + PartialOrd>(
     g: &[T],
     y: &[T],
     rows: usize,
@@ -273,18 +277,60 @@ fn masked_with_col_sums<T: Real>(
         "masked_with_col_sums: lengths"
     );
     let mut dz: Vec<T> = Vec::with_capacity(len);
+    let mut sums: Vec<T> = vec![T::zero(); n];
     let base = Shared(dz.spare_capacity_mut().as_mut_ptr());
-    let (sums, _) = col_sums(rows, n, |i, j| {
-        let at = i * n + j;
-        let v = mask(g[at], y[at]);
-        // SAFETY: at < len, inside the allocation; col_sums calls this once per element, so no
-        // two tasks write the same element.
-        unsafe { (*base.get().add(at)).write(v) };
-        (v, T::zero())
-    });
-    // SAFETY: col_sums visited, and so wrote, every element of every row.
+    let block = |c0: usize, s: &mut [T]| {
+        let w = s.len();
+        for i in 0..rows {
+            let at = i * n + c0;
+            let (gr, yr) = (&g[at..at + w], &y[at..at + w]);
+            // SAFETY: row i's columns c0..c0 + w lie inside the len-element allocation, and only
+            // this task writes them.
+            let out = unsafe { std::slice::from_raw_parts_mut(base.get().add(at), w) };
+            for (((o, acc), &gv), &yv) in out.iter_mut().zip(s.iter_mut()).zip(gr).zip(yr) {
+                let v = mask(gv, yv);
+                o.write(v);
+                *acc = *acc + v;
+            }
+        }
+    };
+    by_column_blocks(&mut sums, len, block);
+    // SAFETY: the column blocks cover every column of every row.
     unsafe { dz.set_len(len) };
     (dz, sums)
+}
+
+/// The column sums of row-major `(rows, n)` data (the bias gradient without an activation),
+/// each summed over the rows in row order, like [`masked_with_col_sums`].
+fn plain_col_sums<T: Real>(g: &[T], rows: usize, n: usize) -> Vec<T> {
+    assert_eq!(g.len(), rows * n, "plain_col_sums: length");
+    let mut sums: Vec<T> = vec![T::zero(); n];
+    by_column_blocks(&mut sums, rows * n, |c0, s| {
+        let w = s.len();
+        for i in 0..rows {
+            let at = i * n + c0;
+            for (acc, &v) in s.iter_mut().zip(&g[at..at + w]) {
+                *acc = *acc + v;
+            }
+        }
+    });
+    sums
+}
+
+/// Runs `block(first_column, sums)` on each run of [`SUM_COLS`] columns of `sums`, as parallel
+/// tasks when the data (`len` elements) is large enough.
+fn by_column_blocks<T: Real>(sums: &mut [T], len: usize, block: impl Fn(usize, &mut [T]) + Sync) {
+    if crate::parallel::should_parallelize(len) {
+        crate::parallel::install(|| {
+            sums.par_chunks_mut(SUM_COLS)
+                .enumerate()
+                .for_each(|(b, s)| block(b * SUM_COLS, s))
+        });
+    } else {
+        sums.chunks_mut(SUM_COLS)
+            .enumerate()
+            .for_each(|(b, s)| block(b * SUM_COLS, s));
+    }
 }
 
 /// A pointer handed to the tasks of one kernel, which write disjoint parts of its target.

@@ -9,9 +9,10 @@
 use super::arith::Arith;
 use super::broadcast::broadcast_shapes;
 use super::gemv;
+use super::pack;
 use crate::dtype::{result_type, DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
-use crate::parallel::{in_worker, install, num_threads, GRAIN};
+use crate::parallel::{in_worker, install, num_threads, team, GRAIN};
 use crate::tensor::{Arr, Tensor};
 use half::f16;
 use ndarray::{ArrayD, IxDyn};
@@ -238,37 +239,42 @@ unsafe impl<T: Sync> Send for Mat<T> {}
 /// Products with at least this many rows copy a column-major rhs into row-major order first.
 const MIN_ROWS_TO_REPACK: usize = 8;
 
-/// The `(k, n)` matrix `r` as a new row-major buffer, copied in square tiles so that both the
-/// reads and the writes stay within a few cache lines; bands of rows run in parallel when
-/// `parallel`.
-fn repack_rows<T: Copy + Send + Sync>(r: &Mat<T>, k: usize, n: usize, parallel: bool) -> Vec<T> {
-    const TILE: usize = 32;
-    let len = k * n;
+/// Whether a product copies its rhs into row-major order first (see [`float_mm_with`]).
+fn repacks<T>(r: &Mat<T>, (m, n, k): (usize, usize, usize)) -> bool {
+    r.rs == 1 && r.cs != 1 && m >= MIN_ROWS_TO_REPACK && k > 1 && n > 1
+}
+
+/// Columns `cols` of the `(k, n)` matrix `r` as a new row-major `(k, cols.len())` buffer (see
+/// [`pack`]); bands of rows run in parallel when `parallel`.
+fn repack_rows<T: Copy + Send + Sync + 'static>(
+    r: &Mat<T>,
+    k: usize,
+    cols: std::ops::Range<usize>,
+    parallel: bool,
+) -> Vec<T> {
+    const BAND: usize = 64;
+    let w = cols.len();
+    let len = k * w;
     let mut out: Vec<T> = Vec::with_capacity(len);
     let base = Dst(out.as_mut_ptr());
-    // Writes rows p0..p0+TILE of the copy.
     let band = |p0: usize| {
-        let p1 = (p0 + TILE).min(k);
-        for j0 in (0..n).step_by(TILE) {
-            for p in p0..p1 {
-                for j in j0..(j0 + TILE).min(n) {
-                    // SAFETY: p < k and j < n: in bounds of the source (its strides were checked
-                    // by the caller) and of the k * n destination.
-                    unsafe {
-                        let v = *r.ptr.offset(p as isize * r.rs + j as isize * r.cs);
-                        base.add(p * n + j).0.write(v);
-                    }
-                }
-            }
+        let p1 = (p0 + BAND).min(k);
+        // SAFETY: rows p0..p1 and columns `cols` lie inside r's (k, n) index range (its strides
+        // were checked by the caller); the band's destination rows lie inside the k * w buffer.
+        unsafe {
+            let from = r
+                .ptr
+                .offset(p0 as isize * r.rs + cols.start as isize * r.cs);
+            pack::to_row_major(from, (r.rs, r.cs), (p1 - p0, w), base.add(p0 * w).0, w);
         }
     };
-    let bands = k.div_ceil(TILE);
+    let bands = k.div_ceil(BAND);
     if parallel && len >= GRAIN {
-        install(|| (0..bands).into_par_iter().for_each(|b| band(b * TILE)));
+        install(|| (0..bands).into_par_iter().for_each(|b| band(b * BAND)));
     } else {
-        (0..bands).for_each(|b| band(b * TILE));
+        (0..bands).for_each(|b| band(b * BAND));
     }
-    // SAFETY: the bands cover every row p < k and every column j < n.
+    // SAFETY: the bands cover every row p < k and every column of `cols`.
     unsafe { out.set_len(len) };
     out
 }
@@ -326,10 +332,19 @@ fn float_mm_with<T: Elem + gemm_ty::GemmTy>(
     }
     // The gemm crate multiplies a column-major rhs (a transposed row-major matrix, as in
     // `dz @ wᵀ`) without packing it on x86, which is 1.7-2.5x slower than a row-major rhs for
-    // m = 32..128; copying it row-major first costs far less than that.
+    // m = 32..128; copying it row-major first costs far less than that. A product cut into
+    // column panels copies each panel in the task that multiplies it, into that core's cache.
+    let repack = repacks(r, (m, n, k));
+    // A column-major rhs that is not copied (fewer than MIN_ROWS_TO_REPACK rows) is multiplied
+    // whole and on this thread: the gemm crate sums such a product in an order that depends on
+    // its number of columns, so cutting it would change the bits.
+    let column_major = r.rs == 1 && r.cs != 1 && n > 1;
+    let parallel = parallel && (repack || !column_major);
+    let parts = if parallel { team().members() } else { 1 };
+    let plan = split_plan(m, n, parts);
     let row_major_copy;
-    let r = if r.rs == 1 && r.cs != 1 && m >= MIN_ROWS_TO_REPACK && k > 1 && n > 1 {
-        row_major_copy = repack_rows(r, k, n, parallel);
+    let r = if repack && !plan.is_some_and(|(cols, _)| cols) {
+        row_major_copy = repack_rows(r, k, 0..n, parallel);
         &Mat {
             ptr: row_major_copy.as_ptr(),
             rs: n as isize,
@@ -338,23 +353,38 @@ fn float_mm_with<T: Elem + gemm_ty::GemmTy>(
     } else {
         r
     };
-    let parts = if parallel { num_threads() } else { 1 };
-    match split_plan(m, n, parts) {
+    match plan {
         Some(plan) => {
-            // Called inside the pool (see `gemm_2d_new_with` and `batched`): one serial piece
-            // per task.
-            (0..parts)
-                .into_par_iter()
-                .for_each(|p| mm_piece(l, r, dst, (m, n, k), plan, p, hooks));
-        }
-        None => {
-            let par = if parallel {
-                gemm::Parallelism::Rayon(parts)
+            let piece = |p: usize| mm_piece(l, r, dst, (m, n, k), plan, p, hooks);
+            if in_worker() {
+                // Already inside the pool (a test, or a caller's parallel region): tasks.
+                (0..parts).into_par_iter().for_each(piece);
             } else {
-                gemm::Parallelism::None
-            };
-            mm_block(l, r, dst, (m, n, k), (0..m, 0..n), hooks, par)
+                // Piece p always on team member p: each core multiplies the same panel of the
+                // operands call after call, from its own cache.
+                team().run(&|p, _| piece(p));
+            }
         }
+        None if parallel => install(|| {
+            mm_block(
+                l,
+                Rhs::whole(r),
+                dst,
+                (m, n, k),
+                (0..m, 0..n),
+                hooks,
+                gemm::Parallelism::Rayon(parts),
+            )
+        }),
+        None => mm_block(
+            l,
+            Rhs::whole(r),
+            dst,
+            (m, n, k),
+            (0..m, 0..n),
+            hooks,
+            gemm::Parallelism::None,
+        ),
     }
 }
 
@@ -398,25 +428,71 @@ fn mm_piece<T: Elem + gemm_ty::GemmTy>(
     if start == end {
         return;
     }
+    if cols && repacks(r, mnk) {
+        // This panel's columns of a column-major rhs, copied row-major; its column 0 is the
+        // block's first column.
+        let panel = repack_rows(r, mnk.2, start..end, false);
+        let panel = Mat {
+            ptr: panel.as_ptr(),
+            rs: (end - start) as isize,
+            cs: 1,
+        };
+        let rhs = Rhs {
+            mat: &panel,
+            first_col: start,
+        };
+        mm_block(
+            l,
+            rhs,
+            dst,
+            mnk,
+            (0..m, start..end),
+            hooks,
+            gemm::Parallelism::None,
+        );
+        return;
+    }
     let block = if cols {
         (0..m, start..end)
     } else {
         (start..end, 0..n)
     };
-    mm_block(l, r, dst, mnk, block, hooks, gemm::Parallelism::None);
+    mm_block(
+        l,
+        Rhs::whole(r),
+        dst,
+        mnk,
+        block,
+        hooks,
+        gemm::Parallelism::None,
+    );
+}
+
+/// The rhs of [`mm_block`]: a matrix whose column 0 is column `first_col` of the product's rhs
+/// (0 for the whole rhs; a copied column panel starts further right).
+#[derive(Clone, Copy)]
+struct Rhs<'a, T> {
+    mat: &'a Mat<T>,
+    first_col: usize,
+}
+
+impl<'a, T> Rhs<'a, T> {
+    fn whole(mat: &'a Mat<T>) -> Self {
+        Rhs { mat, first_col: 0 }
+    }
 }
 
 /// Rows `rows` and columns `cols` of `dst = l @ r` with the hooks around them, in one gemm call.
 fn mm_block<T: Elem + gemm_ty::GemmTy>(
     l: &Mat<T>,
-    r: &Mat<T>,
+    Rhs { mat: r, first_col }: Rhs<'_, T>,
     dst: Dst<T>,
     (m, n, k): (usize, usize, usize),
     (rows, cols): (std::ops::Range<usize>, std::ops::Range<usize>),
     hooks: &Hooks<'_, T>,
     par: gemm::Parallelism,
 ) {
-    debug_assert!(rows.end <= m && cols.end <= n);
+    debug_assert!(rows.end <= m && cols.end <= n && first_col <= cols.start);
     // SAFETY: the rows and columns lie inside the (m, n) output; blocks handed to different tasks
     // do not overlap (`mm_piece`), and the hooks get each block once, before or after gemm.
     let block = || unsafe { dst.block(n, rows.clone(), cols.clone()) };
@@ -424,7 +500,8 @@ fn mm_block<T: Elem + gemm_ty::GemmTy>(
     if let Some(init) = hooks.init {
         init(block());
     }
-    // SAFETY: offsetting by a row and a column inside the operands and the output.
+    // SAFETY: offsetting by a row and a column inside the operands and the output (the rhs
+    // starts at column `first_col`, at most the block's first column).
     let (l, r, at) = unsafe {
         (
             Mat {
@@ -433,7 +510,7 @@ fn mm_block<T: Elem + gemm_ty::GemmTy>(
                 cs: l.cs,
             },
             Mat {
-                ptr: r.ptr.offset(cols.start as isize * r.cs),
+                ptr: r.ptr.offset((cols.start - first_col) as isize * r.cs),
                 rs: r.rs,
                 cs: r.cs,
             },
@@ -520,12 +597,7 @@ pub(crate) fn gemm_2d_new_with<T: Elem + gemm_ty::GemmTy>(
     let len = m * n;
     let mut out: Vec<T> = Vec::with_capacity(len);
     let dst = Dst(out.as_mut_ptr());
-    // A vector product picks its own threads (the team), so it is not run inside the pool.
-    if use_pool(1, m, n, k) && vector_kernel(m, k, &r).is_none() {
-        install(|| float_mm_with(&l, &r, dst, (m, n, k), hooks, true));
-    } else {
-        float_mm_with(&l, &r, dst, (m, n, k), hooks, false);
-    }
+    float_mm_with(&l, &r, dst, (m, n, k), hooks, use_pool(1, m, n, k));
     // SAFETY: the product (or the init hook followed by the product) wrote all m * n elements.
     unsafe { out.set_len(len) };
     out
@@ -667,7 +739,7 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
         } else {
             for i in 0..nb {
                 if parallel {
-                    install(|| mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, true));
+                    mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, true);
                 } else {
                     mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false);
                 }
@@ -836,7 +908,7 @@ mod tests {
                     .collect()
             };
             let (a, b, c0) = (vals(m * k, 1), vals(k * n, 2), vals(m * n, 3));
-            for transposed_lhs in [false, true] {
+            for (transposed_lhs, transposed_rhs) in [(false, false), (true, false), (false, true)] {
                 // The lhs either row-major (m, k) or the transpose of a row-major (k, m).
                 let l = if transposed_lhs {
                     Mat {
@@ -851,10 +923,21 @@ mod tests {
                         cs: 1,
                     }
                 };
-                let r = Mat {
-                    ptr: b.as_ptr(),
-                    rs: n as isize,
-                    cs: 1,
+                // The rhs either row-major (k, n) or the transpose of a row-major (n, k), which
+                // is copied row-major first: by the whole product, or panel by panel by the
+                // pieces that cut columns.
+                let r = if transposed_rhs {
+                    Mat {
+                        ptr: b.as_ptr(),
+                        rs: 1,
+                        cs: k as isize,
+                    }
+                } else {
+                    Mat {
+                        ptr: b.as_ptr(),
+                        rs: n as isize,
+                        cs: 1,
+                    }
                 };
                 // The init hook copies c0 into its block (so the product is added to it); the
                 // finish hook halves its block.
@@ -892,7 +975,12 @@ mod tests {
                             } else {
                                 a[i * k + p]
                             };
-                            acc += aip.to_f64() * b[p * n + j].to_f64();
+                            let bpj = if transposed_rhs {
+                                b[j * k + p]
+                            } else {
+                                b[p * n + j]
+                            };
+                            acc += aip.to_f64() * bpj.to_f64();
                         }
                         let got = whole[i * n + j].to_f64();
                         assert!(
@@ -903,6 +991,11 @@ mod tests {
                     // Vector products (one row, float32) are summed in pieces of k by the
                     // vector kernel and never cut by columns; `gemv`'s tests cover them.
                     if vector_kernel(m, k, &r).is_some() {
+                        continue;
+                    }
+                    // A column-major rhs with too few rows to copy is never cut (see
+                    // `float_mm_with`).
+                    if transposed_rhs && !repacks(&r, (m, n, k)) {
                         continue;
                     }
                     for parts in 2..=4 {
@@ -917,7 +1010,7 @@ mod tests {
                         assert!(
                             whole.iter().zip(&cut).all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits()),
                             "{m}x{n}x{k} in {parts} pieces {plan:?}, lhs transposed {transposed_lhs}, \
-                             hooks {with_hooks}"
+                             rhs transposed {transposed_rhs}, hooks {with_hooks}"
                         );
                     }
                 }
@@ -944,17 +1037,30 @@ mod tests {
 
     #[test]
     fn large_parallel_equals_serial_bitwise() {
-        let (m, k, n) = (256, 256, 256);
-        let a = crate::random::normal(&[m, k], 0.0, 1.0, DType::F32, 1, 0).unwrap();
-        let b = crate::random::normal(&[k, n], 0.0, 1.0, DType::F32, 2, 0).unwrap();
-        let par = matmul(&a, &b).unwrap();
-        // Inside a worker, kernels stay serial.
-        let ser = parallel::install(|| matmul(&a, &b).unwrap());
-        assert!(
-            par.bit_eq(&ser) || parallel::num_threads() == 1 || {
-                // gemm splits work by output tiles, never along k, so results must match bitwise.
-                false
+        // Row-major and transposed operands; outputs cut into column panels (copied panel by
+        // panel when the rhs is transposed), into row panels, and not cut (few rows, transposed
+        // rhs: one serial product).
+        let shapes = [
+            (256, 256, 256),
+            (128, 784, 512),
+            (700, 300, 130),
+            (1, 1500, 1400),
+            (4, 900, 700),
+        ];
+        for &(m, k, n) in &shapes {
+            let a = crate::random::normal(&[m, k], 0.0, 1.0, DType::F32, 1, 0).unwrap();
+            let b = crate::random::normal(&[k, n], 0.0, 1.0, DType::F32, 2, 0).unwrap();
+            let bt = crate::random::normal(&[n, k], 0.0, 1.0, DType::F32, 3, 0).unwrap();
+            let bt = crate::kernels::shape::transpose(&bt, None).unwrap();
+            for rhs in [&b, &bt] {
+                // Twice: the team's helper may be parked or spinning.
+                for _ in 0..2 {
+                    let par = matmul(&a, rhs).unwrap();
+                    // Inside a parallel region, kernels stay serial.
+                    let ser = parallel::install(|| matmul(&a, rhs).unwrap());
+                    assert!(par.bit_eq(&ser), "{m}x{k}x{n}");
+                }
             }
-        );
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod linalg;
 pub mod nn;
 pub mod norm;
 pub mod optim;
+mod pack;
 pub mod reduce;
 pub mod shape;
 pub mod sort;
