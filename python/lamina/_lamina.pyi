@@ -423,7 +423,7 @@ def rsqrt(x: TensorLike) -> Tensor:
 def set_num_threads(n: Any) -> None:
     """Sets the number of threads lamina's kernels use (>= 1). The new pool runs on threads of its
     own: the main thread takes part only in the pool it first used. The team of helper
-    threads for one-row products is rebuilt with the same count."""
+    threads for matrix products is rebuilt with the same count."""
     ...
 def sigmoid(x: TensorLike) -> Tensor:
     """Elementwise `sigmoid`."""

@@ -332,7 +332,7 @@ pub fn get_num_threads() -> usize {
 
 /// Sets the number of threads lamina's kernels use (>= 1). The new pool runs on threads of its
 /// own: the main thread takes part only in the pool it first used. The team of helper
-/// threads for one-row products is rebuilt with the same count.
+/// threads for matrix products is rebuilt with the same count.
 #[pyfunction]
 pub fn set_num_threads(n: usize) -> PyResult<()> {
     if n == 0 {

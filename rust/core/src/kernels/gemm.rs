@@ -1,9 +1,12 @@
 //! matmul: 1-D, 2-D and batched with broadcast batch dimensions.
 //!
 //! Floats go to the `gemm` crate, which computes `dst = alpha*dst + beta*lhs@rhs` on strided
-//! operands (so transposed views need no copy); here alpha = 0 and `read_dst = false`.
+//! operands; here alpha = 0 and `read_dst = false`. A column-major rhs (a transposed weight
+//! matrix) is copied row-major first ([`pack`]), which the crate multiplies much faster.
 //! float16 uses gemm's f16 kernels, bfloat16 computes in f32; integers use a plain i-k-j loop with
-//! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread. A float32 product
+//! wrapping arithmetic. Work below [`PAR_FLOPS`] runs on the calling thread; above it, an output
+//! large enough is cut into panels ([`split_plan`]) that the team computes, panel p always on
+//! member p ([`crate::parallel::team`]). A float32 product
 //! of one row by a row-major matrix (a Dense layer on one sample) goes to [`gemv`] instead, which
 //! picks its own threads.
 use super::arith::Arith;
