@@ -8,13 +8,13 @@
 //! whatever `matmul(x, w) + b` accepts.
 use super::elementwise::{self as el, BinaryOp, UnaryOp};
 use super::gemm::{self, gemm_ty::GemmTy, Block, Hooks};
+use super::norm::by_column_blocks;
 use super::reduce::Real;
 use crate::dtype::{DType, Elem};
 use crate::error::{fmt_shape, Error, Result};
 use crate::parallel::zip_slices;
 use crate::tensor::{Arr, Tensor};
 use ndarray::{ArrayD, Ix2, IxDyn};
-use rayon::prelude::*;
 
 /// The activations fused into the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,15 +256,12 @@ fn typed_grad<T: Elem + GemmTy + Real + PartialOrd>(
     (dx, dw, db)
 }
 
-/// Columns per task of [`masked_with_col_sums`]: one 256-byte run of a float32 row.
-const SUM_COLS: usize = 64;
-
 /// `dz = mask(g, y)` elementwise over row-major `(rows, n)` data, and the column sums of `dz`, in
-/// one pass. Each task takes a block of [`SUM_COLS`] columns and walks down the rows, masking a
-/// row's run of the block and adding it to the block's sums in one vectorised loop; each column
-/// is summed over the rows in row order, as the column sums of the other kernels are, so the sums
-/// are the same bits at any thread count.
-fn masked_with_col_sums<T: Real + PartialOrd>(
+/// one pass. Each task takes a block of columns ([`by_column_blocks`]) and walks down the rows,
+/// masking a row's run of the block and adding it to the block's sums in one vectorised loop;
+/// each column is summed over the rows in row order, so the sums are the same bits at any thread
+/// count.
+fn masked_with_col_sums<T: Real>(
     g: &[T],
     y: &[T],
     rows: usize,
@@ -315,22 +312,6 @@ fn plain_col_sums<T: Real>(g: &[T], rows: usize, n: usize) -> Vec<T> {
         }
     });
     sums
-}
-
-/// Runs `block(first_column, sums)` on each run of [`SUM_COLS`] columns of `sums`, as parallel
-/// tasks when the data (`len` elements) is large enough.
-fn by_column_blocks<T: Real>(sums: &mut [T], len: usize, block: impl Fn(usize, &mut [T]) + Sync) {
-    if crate::parallel::should_parallelize(len) {
-        crate::parallel::install(|| {
-            sums.par_chunks_mut(SUM_COLS)
-                .enumerate()
-                .for_each(|(b, s)| block(b * SUM_COLS, s))
-        });
-    } else {
-        sums.chunks_mut(SUM_COLS)
-            .enumerate()
-            .for_each(|(b, s)| block(b * SUM_COLS, s));
-    }
 }
 
 /// A pointer handed to the tasks of one kernel, which write disjoint parts of its target.

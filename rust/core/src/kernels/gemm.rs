@@ -114,8 +114,8 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 }
 
 /// One matrix product on raw strided operands: `dst[m,n] (row-major, contiguous) = lhs[m,k] @ rhs[k,n]`.
-/// `parallel` says whether this call may use the pool. `dst` may be uninitialised: every element
-/// is written, none is read.
+/// `parallel` says whether this call may use several threads (it is not inside a parallel region).
+/// `dst` may be uninitialised: every element is written, none is read.
 type MmFn<T> = fn(&Mat<T>, &Mat<T>, Dst<T>, usize, usize, usize, bool);
 
 /// A rectangle of a product's row-major output: rows `rows` and columns `cols` of an output whose
@@ -242,9 +242,14 @@ unsafe impl<T: Sync> Send for Mat<T> {}
 /// Products with at least this many rows copy a column-major rhs into row-major order first.
 const MIN_ROWS_TO_REPACK: usize = 8;
 
+/// Whether `r`, a `(k, n)` rhs with `n > 1`, is column-major (a transposed row-major matrix).
+fn column_major<T>(r: &Mat<T>, n: usize) -> bool {
+    r.rs == 1 && r.cs != 1 && n > 1
+}
+
 /// Whether a product copies its rhs into row-major order first (see [`float_mm_with`]).
 fn repacks<T>(r: &Mat<T>, (m, n, k): (usize, usize, usize)) -> bool {
-    r.rs == 1 && r.cs != 1 && m >= MIN_ROWS_TO_REPACK && k > 1 && n > 1
+    column_major(r, n) && m >= MIN_ROWS_TO_REPACK && k > 1
 }
 
 /// Columns `cols` of the `(k, n)` matrix `r` as a new row-major `(k, cols.len())` buffer (see
@@ -341,8 +346,7 @@ fn float_mm_with<T: Elem + gemm_ty::GemmTy>(
     // A column-major rhs that is not copied (fewer than MIN_ROWS_TO_REPACK rows) is multiplied
     // whole and on this thread: the gemm crate sums such a product in an order that depends on
     // its number of columns, so cutting it would change the bits.
-    let column_major = r.rs == 1 && r.cs != 1 && n > 1;
-    let parallel = parallel && (repack || !column_major);
+    let parallel = parallel && (repack || !column_major(r, n));
     let parts = if parallel { team().members() } else { 1 };
     let plan = split_plan(m, n, parts);
     let row_major_copy;
@@ -431,44 +435,29 @@ fn mm_piece<T: Elem + gemm_ty::GemmTy>(
     if start == end {
         return;
     }
-    if cols && repacks(r, mnk) {
-        // This panel's columns of a column-major rhs, copied row-major; its column 0 is the
-        // block's first column.
-        let panel = repack_rows(r, mnk.2, start..end, false);
-        let panel = Mat {
-            ptr: panel.as_ptr(),
-            rs: (end - start) as isize,
-            cs: 1,
-        };
-        let rhs = Rhs {
-            mat: &panel,
-            first_col: start,
-        };
-        mm_block(
-            l,
-            rhs,
-            dst,
-            mnk,
-            (0..m, start..end),
-            hooks,
-            gemm::Parallelism::None,
-        );
-        return;
-    }
     let block = if cols {
         (0..m, start..end)
     } else {
         (start..end, 0..n)
     };
-    mm_block(
-        l,
-        Rhs::whole(r),
-        dst,
-        mnk,
-        block,
-        hooks,
-        gemm::Parallelism::None,
-    );
+    // A column panel of a column-major rhs is copied row-major here, in the task that multiplies
+    // it; the copy's column 0 is the block's first column.
+    let (copy, panel);
+    let rhs = if cols && repacks(r, mnk) {
+        copy = repack_rows(r, mnk.2, start..end, false);
+        panel = Mat {
+            ptr: copy.as_ptr(),
+            rs: (end - start) as isize,
+            cs: 1,
+        };
+        Rhs {
+            mat: &panel,
+            first_col: start,
+        }
+    } else {
+        Rhs::whole(r)
+    };
+    mm_block(l, rhs, dst, mnk, block, hooks, gemm::Parallelism::None);
 }
 
 /// The rhs of [`mm_block`]: a matrix whose column 0 is column `first_col` of the product's rhs
@@ -741,11 +730,7 @@ fn batched<T: Elem>(a: &Arr<T>, b: &Arr<T>, mm: MmFn<T>) -> Result<Arr<T>> {
             });
         } else {
             for i in 0..nb {
-                if parallel {
-                    mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, true);
-                } else {
-                    mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, false);
-                }
+                mm(&mat_a(i), &mat_b(i), dst(i), m, n, k, parallel);
             }
         }
     }

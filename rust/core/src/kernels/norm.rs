@@ -16,7 +16,7 @@ use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
-/// Columns per batch-norm task.
+/// Columns per task of the column sums (batch norm, the Dense bias gradient).
 const COL_BLOCK: usize = 64;
 
 /// The row-major data of `t` as `T` (copied only when strided).
@@ -88,30 +88,37 @@ pub(crate) fn col_sums<T: Real>(
     n: usize,
     f: impl Fn(usize, usize) -> (T, T) + Sync,
 ) -> (Vec<T>, Vec<T>) {
-    let block = |c0: usize| {
-        let c1 = (c0 + COL_BLOCK).min(n);
-        let (mut sa, mut sb) = (vec![T::zero(); c1 - c0], vec![T::zero(); c1 - c0]);
+    let mut sums = vec![(T::zero(), T::zero()); n];
+    by_column_blocks(&mut sums, rows * n, |c0, s| {
         for i in 0..rows {
-            for j in c0..c1 {
-                let (a, b) = f(i, j);
-                sa[j - c0] = sa[j - c0] + a;
-                sb[j - c0] = sb[j - c0] + b;
+            for (j, acc) in s.iter_mut().enumerate() {
+                let (a, b) = f(i, c0 + j);
+                *acc = (acc.0 + a, acc.1 + b);
             }
         }
-        (sa, sb)
-    };
-    let starts: Vec<usize> = (0..n).step_by(COL_BLOCK).collect();
-    let parts: Vec<(Vec<T>, Vec<T>)> = if should_parallelize(rows * n) {
-        install(|| starts.par_iter().map(|&c| block(c)).collect())
+    });
+    sums.into_iter().unzip()
+}
+
+/// Runs `block(first_column, sums)` on each run of [`COL_BLOCK`] columns of `sums` (one entry
+/// per column), as parallel tasks when the data (`len` elements) is large enough. A block that
+/// adds its rows in order gives the same bits at any thread count.
+pub(crate) fn by_column_blocks<S: Send>(
+    sums: &mut [S],
+    len: usize,
+    block: impl Fn(usize, &mut [S]) + Sync,
+) {
+    if should_parallelize(len) {
+        install(|| {
+            sums.par_chunks_mut(COL_BLOCK)
+                .enumerate()
+                .for_each(|(b, s)| block(b * COL_BLOCK, s))
+        });
     } else {
-        starts.iter().map(|&c| block(c)).collect()
-    };
-    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for (pa, pb) in parts {
-        a.extend(pa);
-        b.extend(pb);
+        sums.chunks_mut(COL_BLOCK)
+            .enumerate()
+            .for_each(|(b, s)| block(b * COL_BLOCK, s));
     }
-    (a, b)
 }
 
 /// Layer normalization over the last axis: `y = (x - mean) * rstd * gamma + beta` per row, with
